@@ -1,0 +1,49 @@
+// The non-template engine behind rulloc::Rulloc<N>. Rulloc<N> only owns the
+// storage for its buckets; every algorithm lives in the compiled library, so
+// the public header stays small and the core stays private.
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+#include "rulloc/layout.hpp"
+
+namespace rulloc::detail {
+
+// Room for one core::Bucket (its mutex, lists and counters). The library
+// checks at compile time that a bucket fits.
+inline constexpr std::size_t kBucketStorageBytes = 192;
+
+struct alignas(64) BucketStorage {
+  std::byte raw[kBucketStorageBytes];
+};
+
+class Engine {
+ public:
+  // `limits` holds `count` fixed-bucket limits; `buckets` has room for
+  // count + 1 buckets (the last is the dynamic bucket).
+  Engine(BucketStorage* buckets, const std::size_t* limits, std::size_t count,
+         Options options) noexcept;
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Allocation allocate(Layout layout, bool zeroed) noexcept;
+  void deallocate(void* ptr) noexcept;
+  Allocation grow(void* ptr, Layout old_layout, Layout new_layout,
+                  bool zeroed) noexcept;
+  Allocation shrink(void* ptr, Layout old_layout, Layout new_layout) noexcept;
+  std::size_t usable_size(const void* ptr) const noexcept;
+
+  std::size_t bucket_count() const noexcept { return count_ + 1; }
+  BucketStats stats(std::size_t bucket) const noexcept;
+  bool check(std::string* error) const;
+  void dump(std::ostream& out) const;
+
+ private:
+  BucketStorage* buckets_;
+  std::size_t count_;
+};
+
+}  // namespace rulloc::detail

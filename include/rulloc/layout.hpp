@@ -1,0 +1,37 @@
+// Plain value types shared by every rulloc API.
+#pragma once
+
+#include <cstddef>
+
+namespace rulloc {
+
+// What a caller asks for: `size` bytes aligned to `align` (a power of two).
+struct Layout {
+  std::size_t size;
+  std::size_t align;
+};
+
+// What a caller gets: `size` is the usable size, >= the requested size.
+// {nullptr, 0} means failure; the heap is unchanged then.
+struct Allocation {
+  void* ptr;
+  std::size_t size;
+};
+
+// A snapshot of one bucket. The dynamic bucket has limit SIZE_MAX.
+struct BucketStats {
+  std::size_t limit;
+  std::size_t regions;
+  std::size_t blocks;
+  std::size_t free_blocks;
+  std::size_t mapped_bytes;
+};
+
+// Knobs of an allocator instance. The defaults reproduce the original design.
+struct Options {
+  // Empty regions a bucket keeps mapped for reuse instead of unmapping them
+  // at once (0: unmap at once, as the original did).
+  std::size_t keep_empty_regions = 0;
+};
+
+}  // namespace rulloc
