@@ -1,0 +1,30 @@
+# GoogleTest: the system package when it fits, else built from the sources
+# that Debian's googletest package ships (needed when cross-compiling, or when
+# sanitizers want an instrumented copy).
+option(RULLOC_GTEST_FROM_SOURCE "Build GoogleTest from /usr/src/googletest" OFF)
+if(CMAKE_CROSSCOMPILING)
+  set(RULLOC_GTEST_FROM_SOURCE ON)
+endif()
+
+if(NOT RULLOC_GTEST_FROM_SOURCE)
+  find_package(GTest QUIET)
+endif()
+if(NOT TARGET GTest::gtest_main)
+  set(RULLOC_GTEST_SOURCE_DIR "/usr/src/googletest" CACHE PATH "GoogleTest sources")
+  set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+  set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
+  set(gtest_force_shared_crt ON CACHE BOOL "" FORCE)
+  add_subdirectory(${RULLOC_GTEST_SOURCE_DIR} ${CMAKE_BINARY_DIR}/googletest EXCLUDE_FROM_ALL)
+  add_library(GTest::gtest ALIAS gtest)
+  add_library(GTest::gtest_main ALIAS gtest_main)
+endif()
+include(GoogleTest)
+
+# rulloc_add_test(NAME SOURCES...): one GoogleTest executable, its tests
+# registered with CTest one by one.
+function(rulloc_add_test name)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE rulloc GTest::gtest_main rulloc_flags)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES TIMEOUT 600)
+endfunction()
