@@ -108,8 +108,8 @@ class Rulloc : public std::pmr::memory_resource {
   void do_deallocate(void* ptr, std::size_t, std::size_t) override {
     engine_.deallocate(ptr);
   }
-  bool do_is_equal(const std::pmr::memory_resource& other)
-      const noexcept override {
+  bool do_is_equal(
+      const std::pmr::memory_resource& other) const noexcept override {
     return this == &other;
   }
 

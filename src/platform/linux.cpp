@@ -34,4 +34,13 @@ bool purge(void* address, std::size_t length) noexcept {
   return madvise(address, length, MADV_DONTNEED) == 0;
 }
 
+void write_error(const char* text, std::size_t length) noexcept {
+  while (length > 0) {
+    ssize_t written = write(STDERR_FILENO, text, length);
+    if (written <= 0) return;
+    text += written;
+    length -= static_cast<std::size_t>(written);
+  }
+}
+
 }  // namespace rulloc::platform

@@ -21,4 +21,7 @@ bool unmap(void* address, std::size_t length) noexcept;
 // mapped and read as zero (or their old contents) afterwards.
 bool purge(void* address, std::size_t length) noexcept;
 
+// Writes `length` bytes to standard error without allocating.
+void write_error(const char* text, std::size_t length) noexcept;
+
 }  // namespace rulloc::platform

@@ -42,6 +42,10 @@ class Engine {
   void dump(std::ostream& out) const;
 
  private:
+  Allocation resize(void* ptr, Layout old_layout, Layout new_layout,
+                    const char* operation) noexcept;
+  std::size_t bucket_for(std::size_t size) const noexcept;
+
   BucketStorage* buckets_;
   std::size_t count_;
 };

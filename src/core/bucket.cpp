@@ -1,0 +1,203 @@
+#include "core/bucket.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "core/alignment.hpp"
+#include "platform/platform.hpp"
+
+namespace rulloc::core {
+
+std::size_t size_needed(Layout layout) noexcept {
+  std::size_t size = align_up(layout.size, kPointerSize);
+  if (size == 0 && layout.size != 0) return 0;
+  if (layout.align > kPointerSize) {
+    if (size > SIZE_MAX - layout.align) return 0;
+    size += layout.align;
+  }
+  return std::max(size, kMinBlockSize);
+}
+
+std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept {
+  std::byte* content = block->content();
+  return align <= kPointerSize ? content : align_up(content + 1, align);
+}
+
+Bucket::Bucket(std::size_t limit, std::uint8_t index,
+               std::size_t keep_empty_regions) noexcept
+    : limit_(limit), keep_empty_regions_(keep_empty_regions), index_(index) {}
+
+Bucket::~Bucket() {
+  RegionHeader* region = regions_.head;
+  while (region != nullptr) {
+    RegionHeader* next = region->next;
+    platform::unmap(region, region->total_size());
+    region = next;
+  }
+}
+
+Allocation Bucket::allocate(std::size_t needed, std::size_t align,
+                            bool zeroed) noexcept {
+  std::lock_guard lock(mutex_);
+  return allocate_locked(needed, align, zeroed);
+}
+
+void Bucket::deallocate(BlockHeader* block) noexcept {
+  std::lock_guard lock(mutex_);
+  deallocate_locked(block);
+}
+
+Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
+                                   bool zeroed) noexcept {
+  BlockHeader* block = free_.first_fit(needed);
+  bool fresh = false;
+  if (block != nullptr) {
+    // A region whose only block is free was an empty region kept for reuse.
+    if (block->region->blocks.len == 1) --empty_regions_;
+    free_.remove(block);
+  } else {
+    block = map_region(needed);
+    if (block == nullptr) return {nullptr, 0};
+    fresh = true;
+  }
+  block->is_free = false;
+  split(block, needed);
+  Allocation result = place(block, align);
+  // Fresh pages come zeroed from the kernel; only reused blocks need it.
+  if (zeroed && !fresh) std::memset(result.ptr, 0, result.size);
+  return result;
+}
+
+void Bucket::deallocate_locked(BlockHeader* block) noexcept {
+  block->is_free = true;
+  BlockHeader* next = block->next;
+  if (next != nullptr && next->is_free) {
+    free_.remove(next);
+    absorb(block, next);
+  }
+  BlockHeader* prev = block->prev;
+  if (prev != nullptr && prev->is_free) {
+    absorb(prev, block);  // prev stays where it is in the free list
+    block = prev;
+  } else {
+    free_.push(block);
+  }
+  release_region_if_empty(block->region);
+}
+
+Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
+                          std::size_t keep, std::size_t needed,
+                          std::size_t align) noexcept {
+  std::lock_guard lock(mutex_);
+  BlockHeader* next = block->next;
+  BlockHeader* prev = block->prev;
+  const bool next_free = next != nullptr && next->is_free;
+  const bool prev_free = prev != nullptr && prev->is_free;
+  const std::size_t with_next =
+      block->size + (next_free ? kBlockHeaderSize + next->size : 0);
+  const std::size_t with_prev = prev_free ? prev->size + kBlockHeaderSize : 0;
+
+  BlockHeader* target = block;
+  if (block->size >= needed) {
+    // Fits as it is: shrinking, or growing into slack.
+  } else if (next_free && with_next >= needed) {
+    free_.remove(next);
+    absorb(block, next);
+  } else if (prev_free && with_prev + block->size >= needed) {
+    free_.remove(prev);
+    absorb(prev, block);
+    target = prev;
+  } else if (prev_free && next_free && with_prev + with_next >= needed) {
+    free_.remove(prev);
+    free_.remove(next);
+    absorb(block, next);
+    absorb(prev, block);
+    target = prev;
+  } else {
+    Allocation moved = allocate_locked(needed, align, false);
+    if (moved.ptr == nullptr) return moved;
+    std::memcpy(moved.ptr, pointer, keep);
+    deallocate_locked(block);
+    return moved;
+  }
+  target->is_free = false;
+  // Move the data first: the back pointer and a split-off header may land on
+  // bytes that still hold it.
+  std::byte* destination = aligned_position(target, align);
+  if (destination != pointer) std::memmove(destination, pointer, keep);
+  split(target, needed);
+  return place(target, align);
+}
+
+BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
+  const std::size_t length = determine_region_length(needed);
+  if (length == 0) return nullptr;
+  void* memory = platform::map(length);
+  if (memory == nullptr) return nullptr;
+  auto* region = new (memory)
+      RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
+  auto* block = new (region->base() + kRegionHeaderSize)
+      BlockHeader{nullptr, nullptr, region, region->size - kBlockHeaderSize,
+                  true,    index_,  0,      kBlockMagic};
+  region->blocks.push_back(block);
+  regions_.push_back(region);
+  return block;
+}
+
+void Bucket::release_region_if_empty(RegionHeader* region) noexcept {
+  if (region->blocks.len != 1) return;
+  if (empty_regions_ < keep_empty_regions_) {
+    ++empty_regions_;
+    return;
+  }
+  BlockHeader* block = region->first_block();
+  free_.remove(block);
+  regions_.remove(region);
+  if (!platform::unmap(region, region->total_size())) {
+    // The kernel kept it: keep using it rather than lose track of it.
+    regions_.push_back(region);
+    free_.push(block);
+    ++empty_regions_;
+  }
+}
+
+// Splits off the tail beyond `needed` as a free block when it can hold a
+// header and kMinBlockSize. The tail merges with a free block after it.
+void Bucket::split(BlockHeader* block, std::size_t needed) noexcept {
+  if (block->size < needed + kMinSplitSize) return;
+  auto* rest = new (block->content() + needed)
+      BlockHeader{nullptr,
+                  nullptr,
+                  block->region,
+                  block->size - needed - kBlockHeaderSize,
+                  true,
+                  index_,
+                  0,
+                  kBlockMagic};
+  block->size = needed;
+  block->region->blocks.insert_after(block, rest);
+  BlockHeader* next = rest->next;
+  if (next != nullptr && next->is_free) {
+    free_.remove(next);
+    absorb(rest, next);
+  }
+  free_.push(rest);
+}
+
+// `next` must follow `block` in its region; its header becomes content.
+void Bucket::absorb(BlockHeader* block, BlockHeader* next) noexcept {
+  block->size += kBlockHeaderSize + next->size;
+  block->region->blocks.remove(next);
+  next->magic = kMergedMagic;
+}
+
+Allocation Bucket::place(BlockHeader* block, std::size_t align) noexcept {
+  std::byte* pointer = aligned_position(block, align);
+  if (pointer != block->content()) {
+    std::memcpy(pointer - sizeof(BlockHeader*), &block, sizeof(BlockHeader*));
+  }
+  return {pointer, static_cast<std::size_t>(block->end() - pointer)};
+}
+
+}  // namespace rulloc::core

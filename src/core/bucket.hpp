@@ -1,0 +1,77 @@
+// A bucket: the regions that serve one range of sizes, and the free list that
+// spans them. Every public member takes the bucket's lock; the *_locked
+// helpers expect it held.
+//
+//   bucket --> region <-> region <-> region        (regions_)
+//                |           |
+//              blocks      blocks                  (region->blocks)
+//   free list: free block <-> free block <-> ...   (free_, across regions)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <mutex>
+#include <string>
+
+#include "core/block.hpp"
+#include "core/free_list.hpp"
+#include "core/list.hpp"
+#include "core/region.hpp"
+#include "rulloc/layout.hpp"
+
+namespace rulloc::core {
+
+class Bucket {
+ public:
+  Bucket(std::size_t limit, std::uint8_t index,
+         std::size_t keep_empty_regions) noexcept;
+  ~Bucket();  // unmaps every region
+  Bucket(const Bucket&) = delete;
+  Bucket& operator=(const Bucket&) = delete;
+
+  std::size_t limit() const noexcept { return limit_; }
+
+  // `needed` is the content size from size_needed(); `align` >= 8.
+  Allocation allocate(std::size_t needed, std::size_t align,
+                      bool zeroed) noexcept;
+  void deallocate(BlockHeader* block) noexcept;
+  // Gives the block at `pointer` room for `needed` bytes at `align`, keeping
+  // its first `keep` bytes: in place when the block or its free neighbours
+  // allow, else by moving within this bucket. {nullptr, 0} leaves it as is.
+  Allocation resize(BlockHeader* block, std::byte* pointer, std::size_t keep,
+                    std::size_t needed, std::size_t align) noexcept;
+
+  BucketStats stats() const noexcept;
+  bool check(std::string* error) const;
+  void dump(std::ostream& out) const;
+
+ private:
+  Allocation allocate_locked(std::size_t needed, std::size_t align,
+                             bool zeroed) noexcept;
+  void deallocate_locked(BlockHeader* block) noexcept;
+  BlockHeader* map_region(std::size_t needed) noexcept;
+  void release_region_if_empty(RegionHeader* region) noexcept;
+  void split(BlockHeader* block, std::size_t needed) noexcept;
+  void absorb(BlockHeader* block, BlockHeader* next) noexcept;
+  static Allocation place(BlockHeader* block, std::size_t align) noexcept;
+
+  mutable std::mutex mutex_;
+  LinkedList<RegionHeader> regions_;
+  FreeList free_;
+  std::size_t limit_;
+  std::size_t keep_empty_regions_;
+  std::size_t empty_regions_ = 0;
+  std::uint8_t index_;
+};
+
+// The content size a layout needs: its size rounded up to 8, plus `align`
+// when align > 8 (room to slide to an aligned address and keep a back
+// pointer), at least kMinBlockSize. 0 when that overflows.
+std::size_t size_needed(Layout layout) noexcept;
+
+// Where a block's caller pointer lies for `align`: the content itself, or the
+// next multiple of `align` strictly after it.
+std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept;
+
+}  // namespace rulloc::core

@@ -1,0 +1,174 @@
+// rulloc::detail::Engine: validates requests, picks buckets, and resolves
+// caller pointers back to block headers.
+#include "rulloc/detail/engine.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <new>
+
+#include "core/alignment.hpp"
+#include "core/bucket.hpp"
+#include "core/misuse.hpp"
+
+namespace rulloc::detail {
+namespace {
+
+using core::BlockHeader;
+using core::Bucket;
+
+static_assert(sizeof(Bucket) <= sizeof(BucketStorage));
+static_assert(alignof(Bucket) <= alignof(BucketStorage));
+static_assert(std::endian::native == std::endian::little,
+              "header tags are read from the high half of a word");
+
+Bucket& bucket_at(BucketStorage* storage, std::size_t index) noexcept {
+  return *std::launder(reinterpret_cast<Bucket*>(storage[index].raw));
+}
+
+// Finds the header of a block from the pointer handed to the caller, or
+// stops the program when the pointer cannot be one that rulloc returned.
+BlockHeader* resolve(const void* pointer, const char* operation,
+                     std::size_t bucket_count) noexcept {
+  auto* bytes = static_cast<std::byte*>(const_cast<void*>(pointer));
+  if (reinterpret_cast<std::uintptr_t>(bytes) % core::kPointerSize != 0) {
+    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+  }
+  // The high half of the word below the pointer: the tag of a plain header,
+  // or the high half of a back pointer.
+  std::uint32_t tag;
+  std::memcpy(&tag, bytes - sizeof(tag), sizeof(tag));
+  BlockHeader* block;
+  if (tag == core::kBlockMagic || tag == core::kMergedMagic) {
+    block = core::block_of_content(bytes);
+  } else {
+    std::uintptr_t back;
+    std::memcpy(&back, bytes - sizeof(back), sizeof(back));
+    auto self = reinterpret_cast<std::uintptr_t>(bytes);
+    if (back == 0 || back % core::kPointerSize != 0 ||
+        back > self - core::kBlockHeaderSize - core::kPointerSize) {
+      core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+    }
+    block = reinterpret_cast<BlockHeader*>(back);
+    if (block->magic == core::kBlockMagic && bytes >= block->end()) {
+      core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+    }
+  }
+  if (block->magic == core::kMergedMagic ||
+      (block->magic == core::kBlockMagic && block->is_free)) {
+    core::report_misuse(operation, pointer, "double free (block already free)");
+  }
+  if (block->magic != core::kBlockMagic || block->bucket >= bucket_count) {
+    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+  }
+  return block;
+}
+
+bool valid_align(std::size_t align) noexcept {
+  return core::is_power_of_two(align);
+}
+
+// Alignments below 8 are served at 8: every content start is 8-aligned.
+std::size_t effective_align(std::size_t align) noexcept {
+  return std::max(align, core::kPointerSize);
+}
+
+}  // namespace
+
+Engine::Engine(BucketStorage* buckets, const std::size_t* limits,
+               std::size_t count, Options options) noexcept
+    : buckets_(buckets), count_(count) {
+  for (std::size_t i = 0; i <= count; ++i) {
+    std::size_t limit = i < count ? limits[i] : SIZE_MAX;
+    new (buckets[i].raw)
+        Bucket(limit, static_cast<std::uint8_t>(i), options.keep_empty_regions);
+  }
+}
+
+Engine::~Engine() {
+  for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).~Bucket();
+}
+
+Allocation Engine::allocate(Layout layout, bool zeroed) noexcept {
+  if (!valid_align(layout.align)) return {nullptr, 0};
+  const std::size_t needed = core::size_needed(layout);
+  if (needed == 0) return {nullptr, 0};
+  return bucket_at(buckets_, bucket_for(layout.size))
+      .allocate(needed, effective_align(layout.align), zeroed);
+}
+
+void Engine::deallocate(void* pointer) noexcept {
+  if (pointer == nullptr) return;
+  BlockHeader* block = resolve(pointer, "deallocate", count_ + 1);
+  bucket_at(buckets_, block->bucket).deallocate(block);
+}
+
+Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
+                          const char* operation) noexcept {
+  const std::size_t needed = core::size_needed(new_layout);
+  if (pointer == nullptr || !valid_align(new_layout.align) || needed == 0) {
+    return {nullptr, 0};
+  }
+  BlockHeader* block = resolve(pointer, operation, count_ + 1);
+  auto* bytes = static_cast<std::byte*>(pointer);
+  const std::size_t usable = static_cast<std::size_t>(block->end() - bytes);
+  const std::size_t keep = std::min({old_layout.size, new_layout.size, usable});
+  const std::size_t align = effective_align(new_layout.align);
+  Bucket& from = bucket_at(buckets_, block->bucket);
+  Bucket& to = bucket_at(buckets_, bucket_for(new_layout.size));
+  if (&from == &to) return from.resize(block, bytes, keep, needed, align);
+  // Another bucket always means a move.
+  Allocation moved = to.allocate(needed, align, false);
+  if (moved.ptr == nullptr) return moved;
+  std::memcpy(moved.ptr, pointer, keep);
+  from.deallocate(block);
+  return moved;
+}
+
+Allocation Engine::grow(void* pointer, Layout old_layout, Layout new_layout,
+                        bool zeroed) noexcept {
+  if (new_layout.size < old_layout.size) return {nullptr, 0};
+  Allocation grown = resize(pointer, old_layout, new_layout, "grow");
+  if (grown.ptr != nullptr && zeroed) {
+    std::memset(static_cast<std::byte*>(grown.ptr) + old_layout.size, 0,
+                new_layout.size - old_layout.size);
+  }
+  return grown;
+}
+
+Allocation Engine::shrink(void* pointer, Layout old_layout,
+                          Layout new_layout) noexcept {
+  if (new_layout.size > old_layout.size) return {nullptr, 0};
+  return resize(pointer, old_layout, new_layout, "shrink");
+}
+
+std::size_t Engine::usable_size(const void* pointer) const noexcept {
+  if (pointer == nullptr) return 0;
+  BlockHeader* block = resolve(pointer, "usable_size", count_ + 1);
+  return static_cast<std::size_t>(block->end() -
+                                  static_cast<const std::byte*>(pointer));
+}
+
+std::size_t Engine::bucket_for(std::size_t size) const noexcept {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (size <= bucket_at(buckets_, i).limit()) return i;
+  }
+  return count_;
+}
+
+BucketStats Engine::stats(std::size_t bucket) const noexcept {
+  return bucket_at(buckets_, bucket).stats();
+}
+
+bool Engine::check(std::string* error) const {
+  for (std::size_t i = 0; i <= count_; ++i) {
+    if (!bucket_at(buckets_, i).check(error)) return false;
+  }
+  return true;
+}
+
+void Engine::dump(std::ostream& out) const {
+  for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).dump(out);
+}
+
+}  // namespace rulloc::detail

@@ -1,0 +1,51 @@
+// Regions: one mapping from the kernel each, a header and then blocks.
+//
+// Regions of a bucket are linked in a list; they are not adjacent in memory
+// (other code maps memory too, and freed regions leave holes).
+//
+//   +--------+------------------------+      +--------+-----------------------+
+//   |        | +-------+    +-------+ |      |        | +-------+   +-------+ |
+//   | Region | | Block | -> | Block | | ---> | Region | | Block |-> | Block | |
+//   |        | +-------+    +-------+ |      |        | +-------+   +-------+ |
+//   +--------+------------------------+      +--------+-----------------------+
+#pragma once
+
+#include <cstddef>
+
+#include "core/block.hpp"
+#include "core/list.hpp"
+
+namespace rulloc::core {
+
+struct RegionHeader {
+  RegionHeader* next;
+  RegionHeader* prev;
+  LinkedList<BlockHeader> blocks;
+  std::size_t size;  // bytes after this header
+
+  BlockHeader* first_block() noexcept { return blocks.head; }
+  std::size_t total_size() const noexcept;
+  std::byte* base() noexcept { return reinterpret_cast<std::byte*>(this); }
+};
+
+inline constexpr std::size_t kRegionHeaderSize = sizeof(RegionHeader);
+static_assert(kRegionHeaderSize == 48, "the original design's region header");
+
+inline std::size_t RegionHeader::total_size() const noexcept {
+  return kRegionHeaderSize + size;
+}
+
+// The length to map for a region whose first block must hold `size` content
+// bytes (already rounded to 8). Rounds region header + block header + size
+// up to whole pages. When the pages leave a few bytes over that could not
+// form a block (fewer than a header plus kMinBlockSize), one more page is
+// added so the first block can always be split:
+//
+//   +--------+--------+------------------------------+--------+
+//   | region | block  | content (size)               | < 56 B |  <- wasted
+//   +--------+--------+------------------------------+--------+
+//
+// Returns 0 when the length would overflow.
+std::size_t determine_region_length(std::size_t size) noexcept;
+
+}  // namespace rulloc::core
