@@ -32,6 +32,9 @@ struct Options {
   // Empty regions a bucket keeps mapped for reuse instead of unmapping them
   // at once (0: unmap at once, as the original did).
   std::size_t keep_empty_regions = 0;
+  // Smallest mapping for a region of a fixed bucket (0: exactly what the
+  // original maps). Larger regions mean fewer system calls and mappings.
+  std::size_t min_region_bytes = 0;
 };
 
 }  // namespace rulloc

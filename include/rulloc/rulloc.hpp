@@ -34,6 +34,7 @@ constexpr std::array<std::size_t, N> default_bucket_limits() noexcept {
 template <std::size_t N = 3>
 class Rulloc : public std::pmr::memory_resource {
  public:
+  static_assert(N < 255, "a block header keeps its bucket in one byte");
   static constexpr std::size_t kBuckets = N + 1;
 
   Rulloc() noexcept : Rulloc(default_bucket_limits<N>(), Options{}) {}

@@ -16,7 +16,8 @@ using rulloc::Layout;
 struct rulloc_heap {
   rulloc_heap(const std::size_t* limits, std::size_t count,
               std::size_t keep_empty_regions)
-      : engine(storage, limits, count, rulloc::Options{keep_empty_regions}) {}
+      : engine(storage, limits, count, rulloc::Options{keep_empty_regions, 0}) {
+  }
 
   rulloc::detail::BucketStorage storage[RULLOC_MAX_BUCKETS + 1];
   rulloc::detail::Engine engine;

@@ -10,7 +10,9 @@
 namespace rulloc::core {
 
 std::size_t size_needed(Layout layout) noexcept {
-  std::size_t size = align_up(layout.size, kPointerSize);
+  // Size 0 counts as 1, so the caller's pointer always lies inside the block
+  // (an aligned pointer could otherwise land on the block's very end).
+  std::size_t size = align_up(layout.size == 0 ? 1 : layout.size, kPointerSize);
   if (size == 0 && layout.size != 0) return 0;
   if (layout.align > kPointerSize) {
     if (size > SIZE_MAX - layout.align) return 0;
@@ -24,9 +26,11 @@ std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept {
   return align <= kPointerSize ? content : align_up(content + 1, align);
 }
 
-Bucket::Bucket(std::size_t limit, std::uint8_t index,
-               std::size_t keep_empty_regions) noexcept
-    : limit_(limit), keep_empty_regions_(keep_empty_regions), index_(index) {}
+Bucket::Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept
+    : limit_(limit),
+      keep_empty_regions_(options.keep_empty_regions),
+      min_region_bytes_(limit == SIZE_MAX ? 0 : options.min_region_bytes),
+      index_(index) {}
 
 Bucket::~Bucket() {
   RegionHeader* region = regions_.head;
@@ -131,8 +135,11 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
 }
 
 BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
-  const std::size_t length = determine_region_length(needed);
+  std::size_t length = determine_region_length(needed);
   if (length == 0) return nullptr;
+  if (length < min_region_bytes_) {
+    length = align_up(min_region_bytes_, platform::page_size());
+  }
   void* memory = platform::map(length);
   if (memory == nullptr) return nullptr;
   auto* region = new (memory)

@@ -24,13 +24,15 @@ namespace rulloc::core {
 
 class Bucket {
  public:
-  Bucket(std::size_t limit, std::uint8_t index,
-         std::size_t keep_empty_regions) noexcept;
+  // The dynamic bucket (limit SIZE_MAX) ignores options.min_region_bytes.
+  Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept;
   ~Bucket();  // unmaps every region
   Bucket(const Bucket&) = delete;
   Bucket& operator=(const Bucket&) = delete;
 
   std::size_t limit() const noexcept { return limit_; }
+  void lock() noexcept { mutex_.lock(); }
+  void unlock() noexcept { mutex_.unlock(); }
 
   // `needed` is the content size from size_needed(); `align` >= 8.
   Allocation allocate(std::size_t needed, std::size_t align,
@@ -61,6 +63,7 @@ class Bucket {
   FreeList free_;
   std::size_t limit_;
   std::size_t keep_empty_regions_;
+  std::size_t min_region_bytes_;
   std::size_t empty_regions_ = 0;
   std::uint8_t index_;
 };

@@ -80,8 +80,7 @@ Engine::Engine(BucketStorage* buckets, const std::size_t* limits,
     : buckets_(buckets), count_(count) {
   for (std::size_t i = 0; i <= count; ++i) {
     std::size_t limit = i < count ? limits[i] : SIZE_MAX;
-    new (buckets[i].raw)
-        Bucket(limit, static_cast<std::uint8_t>(i), options.keep_empty_regions);
+    new (buckets[i].raw) Bucket(limit, static_cast<std::uint8_t>(i), options);
   }
 }
 
@@ -97,10 +96,13 @@ Allocation Engine::allocate(Layout layout, bool zeroed) noexcept {
       .allocate(needed, effective_align(layout.align), zeroed);
 }
 
-void Engine::deallocate(void* pointer) noexcept {
-  if (pointer == nullptr) return;
+std::size_t Engine::deallocate(void* pointer) noexcept {
+  if (pointer == nullptr) return 0;
   BlockHeader* block = resolve(pointer, "deallocate", count_ + 1);
+  const auto usable =
+      static_cast<std::size_t>(block->end() - static_cast<std::byte*>(pointer));
   bucket_at(buckets_, block->bucket).deallocate(block);
+  return usable;
 }
 
 Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
@@ -165,6 +167,14 @@ bool Engine::check(std::string* error) const {
     if (!bucket_at(buckets_, i).check(error)) return false;
   }
   return true;
+}
+
+void Engine::lock_all() noexcept {
+  for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).lock();
+}
+
+void Engine::unlock_all() noexcept {
+  for (std::size_t i = count_ + 1; i-- > 0;) bucket_at(buckets_, i).unlock();
 }
 
 void Engine::dump(std::ostream& out) const {

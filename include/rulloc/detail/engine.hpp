@@ -30,7 +30,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   Allocation allocate(Layout layout, bool zeroed) noexcept;
-  void deallocate(void* ptr) noexcept;
+  // Returns the usable size the block had (0 for nullptr).
+  std::size_t deallocate(void* ptr) noexcept;
   Allocation grow(void* ptr, Layout old_layout, Layout new_layout,
                   bool zeroed) noexcept;
   Allocation shrink(void* ptr, Layout old_layout, Layout new_layout) noexcept;
@@ -40,6 +41,11 @@ class Engine {
   BucketStats stats(std::size_t bucket) const noexcept;
   bool check(std::string* error) const;
   void dump(std::ostream& out) const;
+
+  // Holds every bucket lock, e.g. across fork() so the child inherits a
+  // consistent heap.
+  void lock_all() noexcept;
+  void unlock_all() noexcept;
 
  private:
   Allocation resize(void* ptr, Layout old_layout, Layout new_layout,

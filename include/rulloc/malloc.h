@@ -1,0 +1,33 @@
+/* The process allocator: what librulloc.so (and librulloc-malloc.a) add on
+ * top of the standard malloc family. */
+#ifndef RULLOC_MALLOC_H
+#define RULLOC_MALLOC_H
+
+#include <stddef.h>
+
+#include "rulloc/rulloc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rulloc_malloc_stats {
+  size_t allocations;       /* successful allocations, reallocations included */
+  size_t frees;             /* blocks given back */
+  size_t bytes_in_use;      /* usable bytes of live blocks */
+  size_t peak_bytes_in_use; /* the most bytes_in_use has been */
+  size_t mapped_bytes;      /* bytes in regions mapped from the kernel now */
+  size_t bucket_count;      /* entries used in `buckets`, dynamic one last */
+  rulloc_bucket_stats buckets[RULLOC_MAX_BUCKETS + 1];
+} rulloc_malloc_stats;
+
+/* Fills `out` with the process allocator's figures; returns 0. */
+int rulloc_get_malloc_stats(rulloc_malloc_stats* out);
+/* Writes the figures to stderr, as RULLOC_SHOW_STATS=1 does at exit. */
+void rulloc_print_malloc_stats(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RULLOC_MALLOC_H */

@@ -1,0 +1,178 @@
+#include "heap/process_heap.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "platform/platform.hpp"
+#include "rulloc/detail/engine.hpp"
+
+namespace rulloc::heap {
+namespace {
+
+using detail::BucketStorage;
+using detail::Engine;
+
+// Many small buckets keep first-fit lists short; 1 MiB regions keep the
+// number of mappings (and mmap calls) low; one empty region kept per bucket
+// stops a malloc/free loop from mapping and unmapping every time.
+constexpr std::size_t kLimits[] = {64,   128,   256,   512,   1024,
+                                   4096, 16384, 65536, 262144};
+constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
+constexpr Options kOptions{1, std::size_t{1} << 20};
+
+alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
+BucketStorage bucket_storage[kFixed + 1];
+Engine* engine_pointer = nullptr;
+std::atomic<int> state{0};  // 0: not built, 1: being built, 2: ready
+bool show_stats = false;
+bool verbose = false;
+
+std::atomic<std::size_t> allocations{0};
+std::atomic<std::size_t> frees{0};
+std::atomic<std::size_t> bytes_in_use{0};
+std::atomic<std::size_t> peak_bytes_in_use{0};
+
+void say(const char* text) noexcept {
+  platform::write_error(text, std::strlen(text));
+}
+
+bool env_flag(const char* name) noexcept {
+  const char* value = std::getenv(name);  // getenv does not allocate
+  return value != nullptr && value[0] != '\0' && value[0] != '0';
+}
+
+void before_fork() noexcept { engine_pointer->lock_all(); }
+void after_fork() noexcept { engine_pointer->unlock_all(); }
+
+[[gnu::noinline]] Engine& build_engine() noexcept {
+  int expected = 0;
+  if (state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+    engine_pointer =
+        new (engine_storage) Engine(bucket_storage, kLimits, kFixed, kOptions);
+    show_stats = env_flag("RULLOC_SHOW_STATS");
+    verbose = env_flag("RULLOC_VERBOSE");
+    state.store(2, std::memory_order_release);
+    // Only now: registering may itself call malloc.
+    pthread_atfork(before_fork, after_fork, after_fork);
+    if (verbose) say("rulloc: process allocator ready\n");
+  } else {
+    while (state.load(std::memory_order_acquire) != 2) sched_yield();
+  }
+  return *engine_pointer;
+}
+
+inline Engine& engine() noexcept {
+  if (state.load(std::memory_order_acquire) == 2) [[likely]] {
+    return *engine_pointer;
+  }
+  return build_engine();
+}
+
+void count_allocation(std::size_t bytes) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  std::size_t now =
+      bytes_in_use.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::size_t peak = peak_bytes_in_use.load(std::memory_order_relaxed);
+  while (now > peak && !peak_bytes_in_use.compare_exchange_weak(
+                           peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+void count_free(std::size_t bytes) noexcept {
+  frees.fetch_add(1, std::memory_order_relaxed);
+  bytes_in_use.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+[[gnu::destructor]] void at_exit() {
+  if (state.load(std::memory_order_acquire) == 2 && show_stats) print_stats();
+}
+
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  Allocation result = engine().allocate(Layout{size, align}, zeroed);
+  if (result.ptr != nullptr) {
+    count_allocation(result.size);
+  } else if (verbose) {
+    say("rulloc: allocation failed\n");
+  }
+  return result.ptr;
+}
+
+void release(void* pointer) noexcept {
+  if (pointer == nullptr) return;
+  count_free(engine().deallocate(pointer));
+}
+
+void* reallocate(void* pointer, std::size_t size) noexcept {
+  Engine& heap = engine();
+  const std::size_t old_size = heap.usable_size(pointer);
+  const Layout old_layout{old_size, kMallocAlign};
+  const Layout new_layout{size, kMallocAlign};
+  Allocation result = size >= old_size
+                          ? heap.grow(pointer, old_layout, new_layout, false)
+                          : heap.shrink(pointer, old_layout, new_layout);
+  if (result.ptr == nullptr) return nullptr;
+  count_free(old_size);
+  count_allocation(result.size);
+  return result.ptr;
+}
+
+std::size_t usable_size(const void* pointer) noexcept {
+  return pointer == nullptr ? 0 : engine().usable_size(pointer);
+}
+
+void get_stats(rulloc_malloc_stats* out) noexcept {
+  Engine& heap = engine();
+  *out = rulloc_malloc_stats{};
+  out->allocations = allocations.load(std::memory_order_relaxed);
+  out->frees = frees.load(std::memory_order_relaxed);
+  out->bytes_in_use = bytes_in_use.load(std::memory_order_relaxed);
+  out->peak_bytes_in_use = peak_bytes_in_use.load(std::memory_order_relaxed);
+  out->bucket_count = heap.bucket_count();
+  for (std::size_t i = 0; i < out->bucket_count; ++i) {
+    BucketStats s = heap.stats(i);
+    out->buckets[i] = {s.limit, s.regions, s.blocks, s.free_blocks,
+                       s.mapped_bytes};
+    out->mapped_bytes += s.mapped_bytes;
+  }
+}
+
+void print_stats() noexcept {
+  rulloc_malloc_stats stats;
+  get_stats(&stats);
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "rulloc: allocations %zu, frees %zu, bytes in use %zu, peak "
+                "bytes in use %zu, mapped bytes %zu\n",
+                stats.allocations, stats.frees, stats.bytes_in_use,
+                stats.peak_bytes_in_use, stats.mapped_bytes);
+  say(line);
+  for (std::size_t i = 0; i < stats.bucket_count; ++i) {
+    const rulloc_bucket_stats& b = stats.buckets[i];
+    if (b.limit == SIZE_MAX) {
+      std::snprintf(line, sizeof(line), "rulloc:   bucket dynamic:");
+    } else {
+      std::snprintf(line, sizeof(line), "rulloc:   bucket <= %zu:", b.limit);
+    }
+    say(line);
+    std::snprintf(line, sizeof(line),
+                  " regions %zu, blocks %zu (free %zu), mapped %zu\n",
+                  b.regions, b.blocks, b.free_blocks, b.mapped_bytes);
+    say(line);
+  }
+}
+
+}  // namespace rulloc::heap
+
+extern "C" int rulloc_get_malloc_stats(rulloc_malloc_stats* out) {
+  rulloc::heap::get_stats(out);
+  return 0;
+}
+
+extern "C" void rulloc_print_malloc_stats(void) { rulloc::heap::print_stats(); }

@@ -1,0 +1,27 @@
+// The process-wide heap behind malloc and operator new: one engine with
+// buckets tuned for general programs, built on first use without allocating,
+// safe across fork(), with counters for RULLOC_SHOW_STATS.
+#pragma once
+
+#include <cstddef>
+
+#include "rulloc/malloc.h"
+
+namespace rulloc::heap {
+
+// Every block malloc returns is aligned to this (glibc's guarantee on
+// x86-64, which programs rely on for SSE loads).
+inline constexpr std::size_t kMallocAlign = 16;
+
+// nullptr on failure (with errno untouched: callers decide what to set).
+void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept;
+void release(void* pointer) noexcept;
+// Resizes to `size` keeping min(old, new) bytes, aligned to kMallocAlign.
+// nullptr on failure, and `pointer` stays valid.
+void* reallocate(void* pointer, std::size_t size) noexcept;
+std::size_t usable_size(const void* pointer) noexcept;
+
+void get_stats(rulloc_malloc_stats* out) noexcept;
+void print_stats() noexcept;
+
+}  // namespace rulloc::heap

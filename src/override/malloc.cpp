@@ -1,0 +1,113 @@
+// The malloc family, replaced: each entry point checks its arguments the way
+// glibc documents, then calls the process heap.
+#include <errno.h>
+#include <stddef.h>
+
+#include "core/alignment.hpp"
+#include "heap/process_heap.hpp"
+#include "platform/platform.hpp"
+
+namespace {
+
+using rulloc::core::is_power_of_two;
+using rulloc::heap::kMallocAlign;
+
+void* allocate_or_enomem(size_t size, size_t align, bool zeroed) noexcept {
+  void* pointer = rulloc::heap::allocate(size, align, zeroed);
+  if (pointer == nullptr) errno = ENOMEM;
+  return pointer;
+}
+
+bool multiply_overflows(size_t a, size_t b, size_t* product) noexcept {
+  return __builtin_mul_overflow(a, b, product);
+}
+
+}  // namespace
+
+#define RULLOC_EXPORT extern "C" __attribute__((visibility("default")))
+
+RULLOC_EXPORT void* malloc(size_t size) noexcept {
+  return allocate_or_enomem(size, kMallocAlign, false);
+}
+
+RULLOC_EXPORT void free(void* pointer) noexcept {
+  rulloc::heap::release(pointer);
+}
+
+RULLOC_EXPORT void* calloc(size_t count, size_t size) noexcept {
+  size_t total;
+  if (multiply_overflows(count, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return allocate_or_enomem(total, kMallocAlign, true);
+}
+
+RULLOC_EXPORT void* realloc(void* pointer, size_t size) noexcept {
+  if (pointer == nullptr) return malloc(size);
+  if (size == 0) {  // glibc frees and returns NULL
+    rulloc::heap::release(pointer);
+    return nullptr;
+  }
+  void* moved = rulloc::heap::reallocate(pointer, size);
+  if (moved == nullptr) errno = ENOMEM;
+  return moved;
+}
+
+RULLOC_EXPORT void* reallocarray(void* pointer, size_t count,
+                                 size_t size) noexcept {
+  size_t total;
+  if (multiply_overflows(count, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return realloc(pointer, total);
+}
+
+RULLOC_EXPORT int posix_memalign(void** out, size_t align,
+                                 size_t size) noexcept {
+  if (!is_power_of_two(align) || align % sizeof(void*) != 0) return EINVAL;
+  void* pointer = rulloc::heap::allocate(
+      size, align < kMallocAlign ? kMallocAlign : align, false);
+  if (pointer == nullptr) return ENOMEM;
+  *out = pointer;
+  return 0;
+}
+
+RULLOC_EXPORT void* aligned_alloc(size_t align, size_t size) noexcept {
+  if (!is_power_of_two(align)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return allocate_or_enomem(size, align < kMallocAlign ? kMallocAlign : align,
+                            false);
+}
+
+RULLOC_EXPORT void* memalign(size_t align, size_t size) noexcept {
+  // glibc rounds an alignment that is not a power of two up to one.
+  if (align > (SIZE_MAX >> 1) + 1) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  size_t power = kMallocAlign;
+  while (power < align) power <<= 1;
+  return allocate_or_enomem(size, power, false);
+}
+
+RULLOC_EXPORT void* valloc(size_t size) noexcept {
+  return allocate_or_enomem(size, rulloc::platform::page_size(), false);
+}
+
+RULLOC_EXPORT void* pvalloc(size_t size) noexcept {
+  const size_t page = rulloc::platform::page_size();
+  size_t rounded = rulloc::core::align_up(size == 0 ? 1 : size, page);
+  if (rounded == 0) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return allocate_or_enomem(rounded, page, false);
+}
+
+RULLOC_EXPORT size_t malloc_usable_size(void* pointer) noexcept {
+  return rulloc::heap::usable_size(pointer);
+}
