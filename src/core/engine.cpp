@@ -55,7 +55,8 @@ BlockHeader* resolve(const void* pointer, const char* operation,
     }
   }
   if (block->magic == core::kMergedMagic ||
-      (block->magic == core::kBlockMagic && block->is_free)) {
+      (block->magic == core::kBlockMagic &&
+       (block->is_free || block->parked != 0))) {
     core::report_misuse(operation, pointer, "double free (block already free)");
   }
   if (block->magic != core::kBlockMagic || block->bucket >= bucket_count) {
@@ -142,6 +143,26 @@ Allocation Engine::shrink(void* pointer, Layout old_layout,
                           Layout new_layout) noexcept {
   if (new_layout.size > old_layout.size) return {nullptr, 0};
   return resize(pointer, old_layout, new_layout, "shrink");
+}
+
+std::size_t Engine::park(void* pointer) noexcept {
+  BlockHeader* block = resolve(pointer, "free", count_ + 1);
+  block->parked = 1;
+  return static_cast<std::size_t>(block->end() -
+                                  static_cast<std::byte*>(pointer));
+}
+
+void Engine::unpark(void* pointer) noexcept {
+  auto* bytes = static_cast<std::byte*>(pointer);
+  std::uint32_t tag;
+  std::memcpy(&tag, bytes - sizeof(tag), sizeof(tag));
+  BlockHeader* block;
+  if (tag == core::kBlockMagic) {
+    block = core::block_of_content(bytes);
+  } else {
+    std::memcpy(&block, bytes - sizeof(block), sizeof(block));
+  }
+  block->parked = 0;
 }
 
 std::size_t Engine::usable_size(const void* pointer) const noexcept {

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <new>
 
+#include "heap/size_classes.hpp"
+#include "heap/thread_cache.hpp"
 #include "platform/platform.hpp"
 #include "rulloc/detail/engine.hpp"
 
@@ -46,6 +48,41 @@ bool env_flag(const char* name) noexcept {
   return value != nullptr && value[0] != '\0' && value[0] != '0';
 }
 
+void add_counters(const ThreadCounters& local) noexcept {
+  allocations.fetch_add(local.allocations, std::memory_order_relaxed);
+  frees.fetch_add(local.frees, std::memory_order_relaxed);
+  const std::size_t now =
+      bytes_in_use.fetch_add(static_cast<std::size_t>(local.bytes),
+                             std::memory_order_relaxed) +
+      static_cast<std::size_t>(local.bytes);
+  std::size_t peak = peak_bytes_in_use.load(std::memory_order_relaxed);
+  while (static_cast<long long>(now) > 0 && now > peak &&
+         !peak_bytes_in_use.compare_exchange_weak(peak, now,
+                                                  std::memory_order_relaxed)) {
+  }
+}
+
+// Counters are kept per thread and added to the process-wide ones every
+// kFlushEvery events, so the fast path touches no shared cache line. The
+// peak is therefore sampled at that granularity.
+constexpr std::size_t kFlushEvery = 256;
+
+void flush_local(ThreadCounters& local) noexcept {
+  add_counters(local);
+  local = {};
+}
+
+inline void count(long long bytes, bool allocation) noexcept {
+  ThreadCounters& local = cache_counters();
+  if (allocation) {
+    ++local.allocations;
+  } else {
+    ++local.frees;
+  }
+  local.bytes += bytes;
+  if (local.allocations + local.frees >= kFlushEvery) flush_local(local);
+}
+
 void before_fork() noexcept { engine_pointer->lock_all(); }
 void after_fork() noexcept { engine_pointer->unlock_all(); }
 
@@ -56,6 +93,7 @@ void after_fork() noexcept { engine_pointer->unlock_all(); }
         new (engine_storage) Engine(bucket_storage, kLimits, kFixed, kOptions);
     show_stats = env_flag("RULLOC_SHOW_STATS");
     verbose = env_flag("RULLOC_VERBOSE");
+    cache_init(engine_pointer, add_counters);
     state.store(2, std::memory_order_release);
     // Only now: registering may itself call malloc.
     pthread_atfork(before_fork, after_fork, after_fork);
@@ -74,18 +112,11 @@ inline Engine& engine() noexcept {
 }
 
 void count_allocation(std::size_t bytes) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  std::size_t now =
-      bytes_in_use.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  std::size_t peak = peak_bytes_in_use.load(std::memory_order_relaxed);
-  while (now > peak && !peak_bytes_in_use.compare_exchange_weak(
-                           peak, now, std::memory_order_relaxed)) {
-  }
+  count(static_cast<long long>(bytes), true);
 }
 
 void count_free(std::size_t bytes) noexcept {
-  frees.fetch_add(1, std::memory_order_relaxed);
-  bytes_in_use.fetch_sub(bytes, std::memory_order_relaxed);
+  count(-static_cast<long long>(bytes), false);
 }
 
 [[gnu::destructor]] void at_exit() {
@@ -95,7 +126,16 @@ void count_free(std::size_t bytes) noexcept {
 }  // namespace
 
 void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
-  Allocation result = engine().allocate(Layout{size, align}, zeroed);
+  Engine& heap = engine();
+  if (align <= kMallocAlign && size <= kMaxCachedSize) {
+    std::size_t usable;
+    if (void* cached = cache_pop(size, &usable)) {
+      if (zeroed) std::memset(cached, 0, size);
+      count_allocation(usable);
+      return cached;
+    }
+  }
+  Allocation result = heap.allocate(Layout{size, align}, zeroed);
   if (result.ptr != nullptr) {
     count_allocation(result.size);
   } else if (verbose) {
@@ -106,7 +146,13 @@ void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
 
 void release(void* pointer) noexcept {
   if (pointer == nullptr) return;
-  count_free(engine().deallocate(pointer));
+  Engine& heap = engine();
+  // park() checks the pointer (double free, foreign pointer) either way.
+  const std::size_t usable = heap.park(pointer);
+  count_free(usable);
+  if (cache_push(pointer, usable)) return;
+  heap.unpark(pointer);
+  heap.deallocate(pointer);
 }
 
 void* reallocate(void* pointer, std::size_t size) noexcept {
@@ -129,6 +175,7 @@ std::size_t usable_size(const void* pointer) noexcept {
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& heap = engine();
+  flush_local(cache_counters());
   *out = rulloc_malloc_stats{};
   out->allocations = allocations.load(std::memory_order_relaxed);
   out->frees = frees.load(std::memory_order_relaxed);
