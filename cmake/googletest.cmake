@@ -15,10 +15,24 @@ if(NOT TARGET GTest::gtest_main)
   set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
   set(gtest_force_shared_crt ON CACHE BOOL "" FORCE)
   add_subdirectory(${RULLOC_GTEST_SOURCE_DIR} ${CMAKE_BINARY_DIR}/googletest EXCLUDE_FROM_ALL)
-  add_library(GTest::gtest ALIAS gtest)
-  add_library(GTest::gtest_main ALIAS gtest_main)
+  # GoogleTest 1.11 and later define these aliases themselves.
+  if(NOT TARGET GTest::gtest)
+    add_library(GTest::gtest ALIAS gtest)
+  endif()
+  if(NOT TARGET GTest::gtest_main)
+    add_library(GTest::gtest_main ALIAS gtest_main)
+  endif()
 endif()
 include(GoogleTest)
+
+# Listing a test executable's tests means running it. A cross build can only
+# do that through the emulator (wine for Windows), so it lists them when ctest
+# starts rather than after every link: building then needs no wine at all.
+if(CMAKE_CROSSCOMPILING)
+  set(RULLOC_GTEST_DISCOVERY_MODE PRE_TEST)
+else()
+  set(RULLOC_GTEST_DISCOVERY_MODE POST_BUILD)
+endif()
 
 # rulloc_add_test(NAME SOURCES...): one GoogleTest executable, its tests
 # registered with CTest one by one.
@@ -26,5 +40,7 @@ function(rulloc_add_test name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE rulloc GTest::gtest_main rulloc_flags)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES TIMEOUT 600)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120
+                       DISCOVERY_MODE ${RULLOC_GTEST_DISCOVERY_MODE}
+                       PROPERTIES TIMEOUT 600)
 endfunction()
