@@ -46,11 +46,15 @@ def main():
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     rng = random.Random(12345)
     crc = 0
-    rounds = max(1, int(2 * scale))
+    rounds = 2
+
+    def n(count):
+        return max(100, int(count * scale))
+
     for r in range(rounds):
         # Records as dicts, grouped and aggregated.
         records = []
-        for i in range(40000):
+        for i in range(n(30000)):
             records.append({
                 "id": i,
                 "name": "user%06d" % rng.randrange(1000000),
@@ -71,20 +75,20 @@ def main():
         crc = zlib.crc32(joined.encode(), crc)
 
         # JSON round trip of part of the data.
-        blob = json.dumps(records[: 8000], sort_keys=True)
+        blob = json.dumps(records[: n(6000)], sort_keys=True)
         back = json.loads(blob)
         crc = zlib.crc32(str(len(blob)).encode(), crc)
         crc = zlib.crc32(repr([b["id"] for b in back[::97]]).encode(), crc)
 
         # Object graph with instances, then sorting tuples.
-        root = build_tree(rng, 30000)
+        root = build_tree(rng, n(25000))
         crc = zlib.crc32(str(tree_sum(root)).encode(), crc)
-        tuples = sorted((rng.randrange(1000), str(i), i * 0.5) for i in range(60000))
+        tuples = sorted((rng.randrange(1000), str(i), i * 0.5) for i in range(n(50000)))
         crc = zlib.crc32(repr(tuples[::1001]).encode(), crc)
 
         # Dict churn: insert and delete with growing and shrinking tables.
         d = {}
-        for i in range(100000):
+        for i in range(n(80000)):
             d["k%d" % rng.randrange(50000)] = [i] * rng.randrange(1, 8)
             if i % 3 == 0:
                 d.pop("k%d" % rng.randrange(50000), None)

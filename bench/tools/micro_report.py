@@ -29,7 +29,7 @@ def main():
         if "=" in line:
             k, v = line.rstrip("\n").split("=", 1)
             (notes.append(v) if k == "note" else meta.__setitem__(k, v))
-    data, order, allocators, failed = {}, [], [], []
+    data, order, allocators, failed, errors = {}, [], [], [], {}
     for spec in sys.argv[4:]:
         alloc, run, path = spec.split("=", 2)
         if alloc not in allocators:
@@ -40,11 +40,14 @@ def main():
             failed.append("%s run %s: no valid JSON output" % (alloc, run))
             continue
         for b in doc.get("benchmarks", []):
-            if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+            if b.get("run_type", "iteration") != "iteration":
                 continue
             name = b["name"].replace("/real_time", "")
             if name not in order:
                 order.append(name)
+            if b.get("error_occurred"):
+                errors[(name, alloc)] = b.get("error_message", "error")
+                continue
             data.setdefault((name, alloc), []).append(per_op_ns(b))
     pref = [a for a in meta.get("allocator_order", "").split(",") if a in allocators]
     allocators = pref + [a for a in allocators if a not in pref]
@@ -73,12 +76,19 @@ def main():
         cells = []
         for a in allocators:
             r = ratios.get((name, a))
-            cells.append("—" if r is None else ("**%.2f**" % r if r <= 1.0 else "%.2f" % r))
+            if (name, a) in errors:
+                cells.append("**ERROR**")
+            else:
+                cells.append("—" if r is None else ("**%.2f**" % r if r <= 1.0 else "%.2f" % r))
         out.append("| %s | %s | %s |" % (name, "%.1f" % base if base else "—", " | ".join(cells)))
     out.append("| **geomean** | | %s |" % " | ".join("**%.2f**" % geo[a] if geo[a] else "—" for a in allocators))
     out.append("")
     for f in failed:
         out.append("- **%s**" % f)
+    for (name, a), msg in sorted(errors.items()):
+        out.append("- **%s under %s: ERROR: %s**" % (name, a, msg))
+    if not failed and not errors:
+        out.append("- Every micro-benchmark ran without error under every allocator.")
     for n in notes:
         out.append("- %s" % n)
     md = "\n".join(out) + "\n"
@@ -94,7 +104,7 @@ def main():
         for a in allocators:
             w.writerow(["geomean", a, "", "", "%.4f" % geo[a] if geo[a] else ""])
     print(md)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or errors else 0)
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def svg_chart(meta, workloads, cells, allocators, geo):
     bw, gap, left, right = 11, 18, 64, 20
     gw = bw * len(allocators) + gap
     width = left + right + gw * len(groups)
-    panel_h, top, label_h = 230, 84, 92
+    panel_h, top, label_h = 230, 116, 100
     height = top + 2 * (panel_h + label_h) + 10
     color = {a: COLORS.get(a, EXTRA[i % len(EXTRA)]) for i, a in enumerate(allocators)}
 
@@ -185,12 +185,13 @@ def svg_chart(meta, workloads, cells, allocators, geo):
     s.append('<text x="%d" y="24" font-size="16" font-weight="bold">%s</text>'
              % (left, html.escape("rulloc benchmark suite, %s: %s" % (meta.get("date", "?"), meta.get("machine", "?")))))
     s.append('<text x="%d" y="44" font-size="12">%s</text>' % (left, html.escape(
-        "Median wall time and peak RSS of each allocator divided by the best peer's (log scale; "
-        "1 = best peer, lower is better). " + meta.get("mode", ""))))
+        "Median wall time and peak RSS of each allocator divided by the best peer's "
+        "(log scale; 1 = best peer, lower is better; × = failed or not run).")))
+    s.append('<text x="%d" y="60" font-size="12">%s</text>' % (left, html.escape(meta.get("mode", ""))))
     lx = left
     for a in allocators:
-        s.append('<rect x="%d" y="56" width="12" height="12" fill="%s"/>' % (lx, color[a]))
-        s.append('<text x="%d" y="67" font-size="12">%s</text>' % (lx + 16, html.escape(a)))
+        s.append('<rect x="%d" y="70" width="12" height="12" fill="%s"/>' % (lx, color[a]))
+        s.append('<text x="%d" y="81" font-size="12">%s</text>' % (lx + 16, html.escape(a)))
         lx += 24 + 8 * len(a) + 16
     for p, (key, title) in enumerate((("time", "Wall time / best peer"), ("rss", "Peak RSS / best peer"))):
         y0 = top + p * (panel_h + label_h)
@@ -208,7 +209,7 @@ def svg_chart(meta, workloads, cells, allocators, geo):
         s.append('<text x="%d" y="%d" font-size="13" font-weight="bold">%s</text>' % (left, y0 - 6, title))
         s.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#ccc"/>'
                  % (left, y0, width - left - right, panel_h))
-        for t in (0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 6, 8, 12, 16, 32, 64):
+        for t in (0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 6, 8, 12, 16, 32, 64):
             if lo * 0.95 <= t <= hi * 1.05:
                 y = ypos(t)
                 s.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="%s"/>'
@@ -230,7 +231,11 @@ def svg_chart(meta, workloads, cells, allocators, geo):
                 ytop, h = min(y1, yv), max(abs(y1 - yv), 1.5)
                 s.append('<rect x="%.1f" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s</title></rect>'
                          % (x, ytop, bw - 1, h, color[a], html.escape("%s, %s: %.2f" % (g, a, v))))
-                if v > hi * 1.05:
+                if g == "geomean":
+                    s.append('<text x="%.1f" y="%.1f" font-size="9" text-anchor="start" '
+                             'transform="rotate(-90 %.1f %.1f)">%.2f</text>'
+                             % (x + bw / 2 + 3, ytop - 3, x + bw / 2 + 3, ytop - 3, v))
+                elif v > hi * 1.05:
                     s.append('<text x="%.1f" y="%.1f" font-size="9" text-anchor="middle">%.0f</text>'
                              % (x + bw / 2, ytop + 9, v))
             cx = gx + bw * len(allocators) / 2

@@ -7,7 +7,9 @@
 //  - std::unordered_map<std::string, std::vector<uint32_t>>: an index from
 //    string keys to growing vectors, with rehashing and erasure;
 //  - std::string building: to_string, concatenation, substrings;
-//  - std::vector<std::vector<int>>: push_back growth and shrinking.
+//  - std::vector<std::vector<int>>: push_back growth and shrinking;
+//  - std::vector of a 64-byte-aligned struct (aligned operator new), whose
+//    alignment is checked.
 // The contents are folded into the checksum and the map sizes are checked.
 #include <map>
 #include <string>
@@ -24,6 +26,10 @@ uint64_t hash_str(const std::string& s) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
   return h;
 }
+
+struct alignas(64) Line {
+  uint64_t v[8];
+};
 
 uint64_t run_thread(int t, uint64_t rounds) {
   bench::Rng rng(777 + static_cast<uint64_t>(t));
@@ -64,6 +70,14 @@ uint64_t run_thread(int t, uint64_t rounds) {
       line += ',';
     }
     sum += hash_str(line.substr(line.size() / 3, line.size() / 3));
+    // Over-aligned elements: storage from aligned operator new.
+    {
+      std::vector<Line> lines;
+      const size_t n = 1 + rng.next() % 64;
+      for (size_t k = 0; k < n; ++k) lines.push_back(Line{{k, round, 0, 0, 0, 0, 0, k ^ round}});
+      bench::check_aligned(lines.data(), alignof(Line));
+      for (const Line& l : lines) sum += l.v[0] + l.v[7];
+    }
     // Vectors growing and shrinking.
     for (int i = 0; i < 20; ++i) {
       auto& v = vv[rng.next() % vv.size()];
