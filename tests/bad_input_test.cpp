@@ -118,6 +118,34 @@ TEST_F(BadInput, ShrinkRefusals) {
       failed(heap.shrink(medium.ptr, old, Layout{100, std::size_t{1} << 63})));
 }
 
+// A failed grow in the same bucket must not have merged anything on its way:
+// the block has free neighbours on both sides, whose bytes together are still
+// far too few. Every block of this heap but the tiniest is in the dynamic
+// bucket, where a grow to a huge size stays in the bucket.
+TEST(FailedGrow, KeepsFreeNeighboursApart) {
+  Rulloc<1> heap(limits(16));
+  auto p = row(heap, 4, 200);
+  heap.deallocate(p[0]);
+  heap.deallocate(p[2]);
+  const auto before = heap.stats();
+  EXPECT_EQ(before[1].blocks, 5u);
+  EXPECT_EQ(before[1].free_blocks, 3u);
+  for (std::size_t size : {kHuge, SIZE_MAX / 2, SIZE_MAX - 8}) {
+    EXPECT_TRUE(failed(heap.grow(p[1], Layout{200, 8}, Layout{size, 8})));
+    EXPECT_TRUE(
+        failed(heap.grow_zeroed(p[1], Layout{200, 8}, Layout{size, 8})));
+    EXPECT_TRUE(failed(heap.grow(p[1], Layout{200, 8}, Layout{200, kHuge})));
+    EXPECT_TRUE(same_stats(before, heap.stats()));
+  }
+  EXPECT_TRUE(intact(p[1], 200, 2));
+  EXPECT_TRUE(intact(p[3], 200, 4));
+  EXPECT_EQ(heap.usable_size(p[1]), 200u);
+  EXPECT_TRUE(consistent(heap));
+  heap.deallocate(p[1]);
+  heap.deallocate(p[3]);
+  EXPECT_TRUE(empty(heap));
+}
+
 // Not a bad input: size 0 gets a real, distinct block that can be freed.
 TEST(EdgeInput, ZeroSizeIsValidAndUnique) {
   Rulloc<> heap;
@@ -386,6 +414,33 @@ TEST_F(Misuse, InteriorPointer) {
       },
       names_pointer());
   heap.deallocate(a.ptr);
+}
+
+// Not 8-aligned: no block content starts there.
+TEST_F(Misuse, MisalignedPointer) {
+  Allocation a = heap.allocate(Layout{64, 8});
+  void* odd = static_cast<char*>(a.ptr) + 1;
+  EXPECT_DEATH(
+      {
+        announce(odd);
+        heap.deallocate(odd);
+      },
+      names_pointer());
+  heap.deallocate(a.ptr);
+}
+
+// Resizing a freed block is caught like freeing it twice.
+TEST_F(Misuse, GrowAfterFree) {
+  void* a = heap.allocate(Layout{64, 8}).ptr;
+  void* b = heap.allocate(Layout{64, 8}).ptr;
+  heap.deallocate(a);
+  EXPECT_DEATH(
+      {
+        announce(a);
+        (void)heap.grow(a, Layout{64, 8}, Layout{100, 8});
+      },
+      names_pointer());
+  heap.deallocate(b);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <barrier>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,9 +166,25 @@ TEST(Stress, InterleavedSizes) {
       heap.deallocate(x.ptr);
     }
   };
+  // Meanwhile an observer inspects the heap: stats, check and dump take the
+  // same locks as the workers, so they must see a consistent heap.
+  std::atomic<bool> done{false};
+  std::thread observer([&] {
+    while (!done.load()) {
+      std::string error;
+      if (!heap.check(&error)) problems.report("check: " + error);
+      for (const auto& s : heap.stats()) {
+        if (s.free_blocks > s.blocks) problems.report("stats: free > blocks");
+      }
+      std::ostringstream picture;
+      heap.dump(picture);
+    }
+  });
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) threads.emplace_back(worker, t);
   for (auto& th : threads) th.join();
+  done.store(true);
+  observer.join();
 
   EXPECT_EQ(problems.count(), 0) << problems.first();
   EXPECT_TRUE(consistent(heap));
