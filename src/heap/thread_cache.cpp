@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <array>
+
 #include "heap/size_classes.hpp"
 #include "rulloc/detail/engine.hpp"
 
@@ -9,9 +11,19 @@ namespace rulloc::heap {
 namespace {
 
 // Up to 32 KiB per class, 8 to 128 blocks.
+constexpr auto make_capacities() {
+  std::array<unsigned short, kClassCount> capacity{};
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    std::size_t blocks = (32 * 1024) / class_size(c);
+    capacity[c] = static_cast<unsigned short>(
+        blocks < 8 ? 8 : (blocks > 128 ? 128 : blocks));
+  }
+  return capacity;
+}
+constexpr auto kCapacity = make_capacities();
+
 constexpr std::size_t class_capacity(std::size_t size_class) noexcept {
-  std::size_t blocks = (32 * 1024) / class_size(size_class);
-  return blocks < 8 ? 8 : (blocks > 128 ? 128 : blocks);
+  return kCapacity[size_class];
 }
 
 // Lives in the cached block's own first 16 bytes.
