@@ -93,6 +93,42 @@ TEST_F(Realloc, GrowKeepsLeftoverTooSmallToSplit) {
   live = {g.ptr, p[2]};
 }
 
+// The boundary: 56 bytes left over (a header and 16 bytes) become a block,
+// 48 bytes do not.
+TEST_F(Realloc, GrowSplitBoundary) {
+  auto p = row(3);
+  heap.deallocate(p[1]);
+  Allocation g = heap.grow(p[0], k200, Layout{392, 8});  // 48 left over
+  EXPECT_EQ(g.ptr, p[0]);
+  EXPECT_EQ(g.size, 440u);
+  expect_counts(3, 1);
+  Allocation s = heap.shrink(g.ptr, Layout{392, 8}, k200);
+  EXPECT_EQ(s.ptr, p[0]);
+  expect_counts(4, 2);                        // back to [0][free 200][2][tail]
+  g = heap.grow(p[0], k200, Layout{384, 8});  // 56 left over
+  EXPECT_EQ(g.ptr, p[0]);
+  EXPECT_EQ(g.size, 384u);
+  expect_counts(4, 2);  // [0][free 16][2][tail]
+  EXPECT_TRUE(intact(g.ptr, kSize, 1));
+  EXPECT_TRUE(intact(p[2], kSize, 3));
+  live = {g.ptr, p[2]};
+}
+
+TEST_F(Realloc, ShrinkSplitBoundary) {
+  auto p = row(2);
+  Allocation s = heap.shrink(p[0], k200, Layout{152, 8});  // 48 left over
+  EXPECT_EQ(s.ptr, p[0]);
+  EXPECT_EQ(s.size, kSize);
+  expect_counts(3, 1);
+  s = heap.shrink(p[0], Layout{152, 8}, Layout{144, 8});  // 56 left over
+  EXPECT_EQ(s.ptr, p[0]);
+  EXPECT_EQ(s.size, 144u);
+  expect_counts(4, 2);  // [0][free 16][1][tail]
+  EXPECT_TRUE(intact(s.ptr, 144, 1));
+  EXPECT_TRUE(intact(p[1], kSize, 2));
+  live = {s.ptr, p[1]};
+}
+
 TEST_F(Realloc, GrowTakesPreviousAndSplits) {
   auto p = row(3);
   heap.deallocate(p[0]);
@@ -159,12 +195,14 @@ TEST_F(Realloc, ManyStepsKeepData) {
 // even where the memory was dirty before.
 
 TEST_F(Realloc, GrowZeroedInsideTheBlock) {
-  Allocation a = heap.allocate(Layout{100, 8});  // usable 104
-  fill(a.ptr, 104, 1);  // dirties the 4 bytes past the layout's size
-  Allocation g = heap.grow_zeroed(a.ptr, Layout{100, 8}, Layout{104, 8});
-  EXPECT_EQ(g.ptr, a.ptr);
-  EXPECT_TRUE(intact(g.ptr, 100, 1));
-  EXPECT_TRUE(all_zero(g.ptr, 100, 104));
+  Allocation b = heap.allocate(Layout{100, 8});  // usable 104
+  fill(b.ptr, 104, 1);  // the caller may use all 104 bytes
+  // Grows 96 -> 100 in place: [96, 100) zeroed, the bytes past 100 kept.
+  Allocation g = heap.grow_zeroed(b.ptr, Layout{96, 8}, Layout{100, 8});
+  EXPECT_EQ(g.ptr, b.ptr);
+  EXPECT_TRUE(intact(g.ptr, 96, 1));
+  EXPECT_TRUE(all_zero(g.ptr, 96, 100));
+  EXPECT_EQ(first_mismatch(g.ptr, 104, 1, 100), 104u);
   live = {g.ptr};
 }
 
