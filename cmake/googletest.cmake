@@ -27,11 +27,10 @@ include(GoogleTest)
 
 # Listing a test executable's tests means running it. A cross build can only
 # do that through the emulator (wine for Windows), so it lists them when ctest
-# starts rather than after every link: building then needs no wine at all.
-if(CMAKE_CROSSCOMPILING)
-  set(RULLOC_GTEST_DISCOVERY_MODE PRE_TEST)
-else()
-  set(RULLOC_GTEST_DISCOVERY_MODE POST_BUILD)
+# starts rather than after every link: building then needs no emulator.
+# (cmake/toolchains/mingw-w64.cmake sets this for the whole project.)
+if(CMAKE_CROSSCOMPILING AND NOT CMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE)
+  set(CMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE PRE_TEST)
 endif()
 
 # rulloc_add_test(NAME SOURCES...): one GoogleTest executable, its tests
@@ -40,7 +39,5 @@ function(rulloc_add_test name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE rulloc GTest::gtest_main rulloc_flags)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120
-                       DISCOVERY_MODE ${RULLOC_GTEST_DISCOVERY_MODE}
-                       PROPERTIES TIMEOUT 600)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES TIMEOUT 600)
 endfunction()

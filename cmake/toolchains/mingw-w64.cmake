@@ -31,3 +31,7 @@ find_program(RULLOC_WINE NAMES wine64 wine
 if(RULLOC_WINE)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${RULLOC_WINE})
 endif()
+
+# Listing a test executable's tests needs wine too: gtest_discover_tests does
+# it when ctest starts, not after every link, so building never runs wine.
+set(CMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE PRE_TEST)
