@@ -66,7 +66,7 @@ def summarise(rows, allocators, peers):
             cells[(w, a)] = cell
     # A failed or mismatching allocator gets no ratio for that workload.
     for w in workloads:
-        for key, name in (("wall", "time"), ("rss", "rss")):
+        for key, name in (("wall", "time"), ("cpu", "cpu"), ("rss", "rss")):
             peer_vals = [(cells[(w, a)][key], a) for a in peers
                          if (w, a) in cells and cells[(w, a)]["status"] == "ok" and key in cells[(w, a)]]
             if not peer_vals:
@@ -94,9 +94,11 @@ def markdown(meta, workloads, cells, allocators, peers, geo):
     out.append("Each cell is the median over the runs divided by the best peer's median "
                "(best of %s) for that workload: 1.00 = as good as the best peer, 1.50 = 50%% "
                "more time or memory, below 1.00 = better than every peer. The geometric mean "
-               "row summarises an allocator over all workloads where it ran correctly." % ", ".join(peers))
+               "row summarises an allocator over all workloads where it ran correctly. Wall time is the "
+               "headline; CPU time (user+sys of the measured process) is shown too because it is less "
+               "disturbed by other load on the machine (for redis it is the server's)." % ", ".join(peers))
     out.append("")
-    for title, key, unit in (("Wall time", "time", "s"), ("Peak RSS", "rss", "MiB")):
+    for title, key, unit in (("Wall time", "time", "s"), ("CPU time (user+sys)", "cpu", "s"), ("Peak RSS", "rss", "MiB")):
         out.append("## %s: ratio to the best peer (lower is better)" % title)
         out.append("")
         out.append("| workload | best peer | best %s | %s |" % (unit, " | ".join(allocators)))
@@ -112,7 +114,7 @@ def markdown(meta, workloads, cells, allocators, peers, geo):
                 best_s, best_a = "—", "—"
             else:
                 best_a = best[1]
-                best_s = "%.3f" % best[0] if key == "time" else "%.1f" % (best[0] / 1024)
+                best_s = "%.1f" % (best[0] / 1024) if key == "rss" else "%.3f" % best[0]
             row = []
             for a in allocators:
                 c = cells.get((w, a))
@@ -259,7 +261,7 @@ def main():
     geo = {}
     for a in allocators:
         g = {}
-        for key in ("time", "rss"):
+        for key in ("time", "cpu", "rss"):
             vals = [cells[(w, a)].get(key + "_ratio") for w in workloads if (w, a) in cells]
             vals = [v for v in vals if v is not None]
             g[key] = geomean(vals)
@@ -271,12 +273,13 @@ def main():
     with open(prefix + ".csv", "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["workload", "allocator", "runs", "runs_ok", "status", "median_wall_s", "median_cpu_s",
-                     "median_maxrss_kb", "median_minflt", "time_ratio", "rss_ratio"])
+                     "median_maxrss_kb", "median_minflt", "time_ratio", "cpu_ratio", "rss_ratio"])
         for w in workloads + ["geomean"]:
             for a in allocators:
                 if w == "geomean":
                     wr.writerow([w, a, "", "", "", "", "", "", "",
                                  "%.4f" % geo[a]["time"] if geo[a]["time"] else "",
+                                 "%.4f" % geo[a]["cpu"] if geo[a]["cpu"] else "",
                                  "%.4f" % geo[a]["rss"] if geo[a]["rss"] else ""])
                     continue
                 c = cells.get((w, a))
@@ -286,6 +289,7 @@ def main():
                              "%.6f" % c["wall"] if "wall" in c else "", "%.6f" % c["cpu"] if "cpu" in c else "",
                              "%.0f" % c["rss"] if "rss" in c else "", "%.0f" % c["minflt"] if "minflt" in c else "",
                              "%.4f" % c["time_ratio"] if "time_ratio" in c else "",
+                             "%.4f" % c["cpu_ratio"] if "cpu_ratio" in c else "",
                              "%.4f" % c["rss_ratio"] if "rss_ratio" in c else ""])
     with open(prefix + ".svg", "w") as f:
         f.write(svg_chart(meta, workloads, cells, allocators, geo))

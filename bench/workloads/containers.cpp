@@ -99,7 +99,7 @@ uint64_t run_thread(int t, uint64_t rounds) {
 
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t rounds = a.n(2500, 20);
+  const uint64_t rounds = a.n(1500, 20);
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < a.threads; ++t)
