@@ -26,6 +26,11 @@ int rulloc_get_malloc_stats(rulloc_malloc_stats* out);
 /* Writes the figures to stderr, as RULLOC_SHOW_STATS=1 does at exit. */
 void rulloc_print_malloc_stats(void);
 
+/* Gives memory back to the kernel now: empties the calling thread's cache,
+ * unmaps empty regions and purges whole free pages. Returns the bytes given
+ * back. malloc_trim() does the same. */
+size_t rulloc_trim(void);
+
 #ifdef __cplusplus
 }
 #endif

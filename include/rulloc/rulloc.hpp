@@ -88,6 +88,11 @@ class Rulloc : public std::pmr::memory_resource {
     return engine_.usable_size(ptr);
   }
 
+  // Gives memory back to the kernel now: unmaps every empty region (those
+  // kept by Options::keep_empty_regions too) and purges the whole pages
+  // inside free blocks. Returns the bytes given back.
+  std::size_t trim() noexcept { return engine_.trim(); }
+
   std::array<BucketStats, kBuckets> stats() const {
     std::array<BucketStats, kBuckets> out{};
     for (std::size_t i = 0; i < kBuckets; ++i) out[i] = engine_.stats(i);

@@ -27,4 +27,9 @@ inline std::byte* align_up(std::byte* address, std::size_t align) noexcept {
   return address + ((align - (bits & (align - 1))) & (align - 1));
 }
 
+inline std::byte* align_down(std::byte* address, std::size_t align) noexcept {
+  auto bits = reinterpret_cast<std::uintptr_t>(address);
+  return address - (bits & (align - 1));
+}
+
 }  // namespace rulloc::core

@@ -154,19 +154,48 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
 
 void Bucket::release_region_if_empty(RegionHeader* region) noexcept {
   if (region->blocks.len != 1) return;
-  if (empty_regions_ < keep_empty_regions_) {
+  if (empty_regions_ < keep_empty_regions_ || !unmap_empty_region(region)) {
     ++empty_regions_;
-    return;
   }
+}
+
+// False when the kernel refuses: the region then stays, still usable.
+bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
   BlockHeader* block = region->first_block();
   free_.remove(block);
   regions_.remove(region);
-  if (!platform::unmap(region, region->total_size())) {
-    // The kernel kept it: keep using it rather than lose track of it.
-    regions_.push_back(region);
-    free_.push(block);
-    ++empty_regions_;
+  if (platform::unmap(region, region->total_size())) return true;
+  regions_.push_back(region);
+  free_.push(block);
+  return false;
+}
+
+std::size_t Bucket::trim() noexcept {
+  std::lock_guard lock(mutex_);
+  std::size_t released = 0;
+  for (RegionHeader* region = regions_.head; region != nullptr;) {
+    RegionHeader* next = region->next;
+    if (region->blocks.len == 1 && region->first_block()->is_free) {
+      const std::size_t size = region->total_size();
+      if (unmap_empty_region(region)) {
+        --empty_regions_;
+        released += size;
+      }
+    }
+    region = next;
   }
+  // Whole pages inside free blocks (past the free-list node) can go too.
+  const std::size_t page = platform::page_size();
+  for (FreeNode* node = free_.head(); node != nullptr; node = node->next) {
+    BlockHeader* block = block_of(node);
+    std::byte* start = align_up(block->content() + sizeof(FreeNode), page);
+    std::byte* end = align_down(block->end(), page);
+    if (end > start &&
+        platform::purge(start, static_cast<std::size_t>(end - start))) {
+      released += static_cast<std::size_t>(end - start);
+    }
+  }
+  return released;
 }
 
 // Splits off the tail beyond `needed` as a free block when it can hold a

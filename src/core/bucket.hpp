@@ -44,6 +44,10 @@ class Bucket {
   Allocation resize(BlockHeader* block, std::byte* pointer, std::size_t keep,
                     std::size_t needed, std::size_t align) noexcept;
 
+  // Unmaps every empty region (kept ones included) and purges the whole
+  // pages inside free blocks. Returns the bytes given back.
+  std::size_t trim() noexcept;
+
   BucketStats stats() const noexcept;
   bool check(std::string* error) const;
   void dump(std::ostream& out) const;
@@ -54,6 +58,7 @@ class Bucket {
   void deallocate_locked(BlockHeader* block) noexcept;
   BlockHeader* map_region(std::size_t needed) noexcept;
   void release_region_if_empty(RegionHeader* region) noexcept;
+  bool unmap_empty_region(RegionHeader* region) noexcept;
   void split(BlockHeader* block, std::size_t needed) noexcept;
   void absorb(BlockHeader* block, BlockHeader* next) noexcept;
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;

@@ -190,6 +190,14 @@ bool Engine::check(std::string* error) const {
   return true;
 }
 
+std::size_t Engine::trim() noexcept {
+  std::size_t released = 0;
+  for (std::size_t i = 0; i <= count_; ++i) {
+    released += bucket_at(buckets_, i).trim();
+  }
+  return released;
+}
+
 void Engine::lock_all() noexcept {
   for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).lock();
 }

@@ -173,6 +173,12 @@ std::size_t usable_size(const void* pointer) noexcept {
   return pointer == nullptr ? 0 : engine().usable_size(pointer);
 }
 
+std::size_t trim() noexcept {
+  Engine& heap = engine();
+  cache_flush();
+  return heap.trim();
+}
+
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& heap = engine();
   flush_local(cache_counters());
@@ -223,3 +229,5 @@ extern "C" int rulloc_get_malloc_stats(rulloc_malloc_stats* out) {
 }
 
 extern "C" void rulloc_print_malloc_stats(void) { rulloc::heap::print_stats(); }
+
+extern "C" size_t rulloc_trim(void) { return rulloc::heap::trim(); }

@@ -21,6 +21,8 @@ void release(void* pointer) noexcept;
 void* reallocate(void* pointer, std::size_t size) noexcept;
 std::size_t usable_size(const void* pointer) noexcept;
 
+std::size_t trim() noexcept;
+
 void get_stats(rulloc_malloc_stats* out) noexcept;
 void print_stats() noexcept;
 

@@ -108,6 +108,12 @@ RULLOC_EXPORT void* pvalloc(size_t size) noexcept {
   return allocate_or_enomem(rounded, page, false);
 }
 
+// glibc's: returns 1 when memory was given back. The padding is not kept:
+// rulloc gives back only what nothing uses.
+RULLOC_EXPORT int malloc_trim(size_t /*pad*/) noexcept {
+  return rulloc::heap::trim() > 0 ? 1 : 0;
+}
+
 RULLOC_EXPORT size_t malloc_usable_size(void* pointer) noexcept {
   return rulloc::heap::usable_size(pointer);
 }

@@ -47,6 +47,7 @@ class Engine {
   std::size_t bucket_count() const noexcept { return count_ + 1; }
   BucketStats stats(std::size_t bucket) const noexcept;
   bool check(std::string* error) const;
+  std::size_t trim() noexcept;
   void dump(std::ostream& out) const;
 
   // Holds every bucket lock, e.g. across fork() so the child inherits a
