@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/alignment.hpp"
+#include "platform/faults.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::core {
@@ -140,7 +141,8 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
   if (length < min_region_bytes_) {
     length = align_up(min_region_bytes_, platform::page_size());
   }
-  void* memory = platform::map(length);
+  void* memory =
+      platform::faults::map_should_fail() ? nullptr : platform::map(length);
   if (memory == nullptr) return nullptr;
   auto* region = new (memory)
       RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
