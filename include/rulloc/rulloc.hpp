@@ -105,6 +105,9 @@ class Rulloc : public std::pmr::memory_resource {
   // Draws every region and its blocks as ASCII.
   void dump(std::ostream& out) const { engine_.dump(out); }
 
+  // The engine behind this object, for the C API (not a stable interface).
+  detail::Engine& detail_engine() noexcept { return engine_; }
+
  private:
   void* do_allocate(std::size_t bytes, std::size_t align) override {
     Allocation a = engine_.allocate(Layout{bytes, align}, false);

@@ -25,13 +25,11 @@ struct rulloc_heap {
 
 namespace {
 
+// A null heap is the process-wide instance that C++ code sees as
+// rulloc::default_instance(), so both languages share one heap.
 rulloc::detail::Engine& engine_of(rulloc_heap* heap) {
-  static rulloc_heap* const fallback = [] {
-    alignas(rulloc_heap) static unsigned char storage[sizeof(rulloc_heap)];
-    constexpr std::size_t kLimits[] = {128, 1024, 8192};
-    return new (storage) rulloc_heap(kLimits, 3, 0);
-  }();
-  return (heap != nullptr ? heap : fallback)->engine;
+  return heap != nullptr ? heap->engine
+                         : rulloc::default_instance().detail_engine();
 }
 
 std::size_t heap_bytes() {
