@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# dropin.real.cpython_tests: a slice of CPython's own regression suite
+# (Debian's libpython3.11-testsuite) on rulloc, with PYTHONMALLOC=malloc so
+# that every Python object comes from rulloc's malloc. These modules pass on
+# glibc; any failure here is rerun on glibc to tell the two apart.
+source "$(dirname "$0")/common.sh" "$@"
+python=/usr/bin/python3
+need "$python"
+"$python" -c 'import test.libregrtest, test.test_list' 2>/dev/null ||
+  fail "CPython's test suite is not installed (libpython3.11-testsuite; bash .ci/dropin-deps)"
+
+modules=(test_list test_dict test_set test_tuple test_unicode test_bytes
+  test_string test_re test_json test_collections test_itertools
+  test_functools test_sort test_deque test_struct test_array test_long
+  test_memoryview test_gc test_zlib test_codecs test_thread test_threading)
+
+# Proof that the interpreter runs on rulloc: its stats entry point answers.
+LD_PRELOAD="$lib" PYTHONMALLOC=malloc "$python" -c '
+import ctypes
+libc = ctypes.CDLL(None)
+class Stats(ctypes.Structure):
+    _fields_ = [("allocations", ctypes.c_size_t), ("frees", ctypes.c_size_t),
+                ("rest", ctypes.c_size_t * 400)]
+s = Stats()
+assert libc.rulloc_get_malloc_stats(ctypes.byref(s)) == 0
+assert s.allocations > 1000, s.allocations
+print("python on rulloc:", s.allocations, "allocations at start-up")
+' || fail "python3 does not run on rulloc"
+
+cd "$tmp"
+status=0
+LD_PRELOAD="$lib" PYTHONMALLOC=malloc "$python" -m test -j2 --timeout 600 \
+  "${modules[@]}" >"$tmp/regrtest.out" 2>&1 || status=$?
+tail -15 "$tmp/regrtest.out"
+if ((status != 0)) || ! grep -q '^Tests result: SUCCESS' "$tmp/regrtest.out"; then
+  failed=$(sed -n '/tests\? failed:/,/^$/p' "$tmp/regrtest.out" | tail -n +2 | tr -s ' \n' ' ')
+  echo "--- rerunning on glibc: $failed"
+  PYTHONMALLOC=malloc "$python" -m test -j2 $failed 2>&1 | tail -5 || true
+  fail "CPython tests failed on rulloc (status $status): $failed"
+fi
+count=$(grep -cE '^0:[0-9:]+ .*\] test_[a-z_]+ passed' "$tmp/regrtest.out" || true)
+((count == ${#modules[@]})) || fail "expected ${#modules[@]} modules to pass, saw $count"
+done_ok "CPython regression tests: ${modules[*]}"
