@@ -79,7 +79,8 @@ def main():
             if (name, a) in errors:
                 cells.append("**ERROR**")
             else:
-                cells.append("—" if r is None else ("**%.2f**" % r if r <= 1.0 else "%.2f" % r))
+                cells.append("—" if r is None else ("**<0.01**" if r < 0.005 else
+                                                    "**%.2f**" % r if r <= 1.0 else "%.2f" % r))
         out.append("| %s | %s | %s |" % (name, "%.1f" % base if base else "—", " | ".join(cells)))
     out.append("| **geomean** | | %s |" % " | ".join("**%.2f**" % geo[a] if geo[a] else "—" for a in allocators))
     out.append("")
