@@ -14,6 +14,9 @@
 /* Sizes the compiler cannot see, so it neither warns nor folds. */
 static volatile size_t huge = SIZE_MAX;
 static volatile size_t half = SIZE_MAX / 2 + 1;
+static volatile size_t zero = 0;
+static volatile size_t forty_eight = 48;
+static volatile size_t twenty_four = 24;
 
 static int aligned(const void* p, size_t align) {
   return ((uintptr_t)p & (align - 1)) == 0;
@@ -264,11 +267,11 @@ static void test_aligned_alloc_memalign(void) {
     free(m);
   }
   /* glibc's memalign rounds an alignment that is not a power of two up. */
-  void* m = escape(memalign(48, 100));
+  void* m = escape(memalign(forty_eight, 100));
   CHECK(m != NULL);
   CHECK(aligned(m, 64));
   free(m);
-  m = escape(memalign(0, 100));
+  m = escape(memalign(zero, 100));
   CHECK(m != NULL);
   CHECK(aligned(m, 16));
   free(m);
@@ -276,9 +279,9 @@ static void test_aligned_alloc_memalign(void) {
   CHECK(memalign(half + 1, 1) == NULL && errno == EINVAL);
   /* aligned_alloc wants a power of two (C17, glibc 2.38): EINVAL. */
   errno = 0;
-  CHECK(aligned_alloc(24, 48) == NULL && errno == EINVAL);
+  CHECK(aligned_alloc(twenty_four, 48) == NULL && errno == EINVAL);
   errno = 0;
-  CHECK(aligned_alloc(0, 48) == NULL && errno == EINVAL);
+  CHECK(aligned_alloc(zero, 48) == NULL && errno == EINVAL);
 }
 
 static void test_valloc_pvalloc(void) {
@@ -428,6 +431,62 @@ static void test_peak(void) {
   CHECK(s3.peak_bytes_in_use >= s2.bytes_in_use + big_usable);
 }
 
+/* malloc_trim gives memory back (rulloc/malloc.h: it empties the thread's
+ * cache, unmaps empty regions, purges free pages); live blocks keep their
+ * bytes, and reused memory is as good as new. */
+static void test_trim(void) {
+  enum { kCount = 1500 };
+  static unsigned char* live[kCount];
+  static unsigned char* dead[kCount];
+  for (int i = 0; i < kCount; ++i) {
+    size_t n = 100 + (size_t)i * 7 % 3000;
+    live[i] = escape(malloc(n));
+    dead[i] = escape(malloc(5000 + (size_t)i * 13 % 30000));
+    REQUIRE(live[i] != NULL && dead[i] != NULL);
+    fill(live[i], n, (unsigned)i);
+    memset(dead[i], 0xDD, 5000);
+  }
+  for (int i = 0; i < kCount; ++i) free(dead[i]);
+  rulloc_malloc_stats before = dropin_stats();
+  CHECK(malloc_trim(0) == 1); /* something was given back */
+  rulloc_malloc_stats after = dropin_stats();
+  CHECK(after.mapped_bytes <= before.mapped_bytes);
+  CHECK(after.bytes_in_use == before.bytes_in_use);
+  size_t broken = 0;
+  for (int i = 0; i < kCount; ++i) {
+    broken += !intact(live[i], 100 + (size_t)i * 7 % 3000, (unsigned)i);
+  }
+  CHECK(broken == 0);
+  /* The purged memory serves again: calloc'd blocks are zero, others keep
+   * what is written. */
+  size_t nonzero = 0;
+  for (int i = 0; i < kCount; ++i) {
+    size_t n = 5000 + (size_t)i * 13 % 30000;
+    unsigned char* p = escape(calloc(1, n));
+    REQUIRE(p != NULL);
+    for (size_t k = 0; k < n; ++k) nonzero += p[k] != 0;
+    dead[i] = p;
+    fill(p, n, (unsigned)i + 7);
+  }
+  CHECK(nonzero == 0);
+  for (int i = 0; i < kCount; ++i) {
+    CHECK(intact(dead[i], 5000 + (size_t)i * 13 % 30000, (unsigned)i + 7));
+    free(dead[i]);
+    free(live[i]);
+  }
+  /* rulloc_trim, from librulloc.so (this program does not link rulloc). */
+  size_t (*trim)(void);
+  void* symbol = dlsym(RTLD_DEFAULT, "rulloc_trim");
+  CHECK(symbol != NULL);
+  if (symbol != NULL) {
+    memcpy(&trim, &symbol, sizeof(trim));
+    (void)trim();
+  }
+  void* again = escape(malloc(100000));
+  CHECK(again != NULL);
+  free(again);
+}
+
 typedef struct {
   const char* name;
   void (*run)(void);
@@ -448,6 +507,7 @@ static const group groups[] = {
     {"many_blocks", test_many_blocks},
     {"stats", test_stats},
     {"peak", test_peak},
+    {"trim", test_trim},
 };
 
 /* With no argument every group runs; else only the one named. */

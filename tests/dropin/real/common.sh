@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the real-program tests: `source common.sh "$@"` with the path of
 # librulloc.so as $1. Gives a scratch folder $tmp (removed at exit), and
 #   need TOOL...                 fails (never skips) when a tool is missing

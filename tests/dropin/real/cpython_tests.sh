@@ -35,6 +35,7 @@ tail -15 "$tmp/regrtest.out"
 if ((status != 0)) || ! grep -q '^Tests result: SUCCESS' "$tmp/regrtest.out"; then
   failed=$(sed -n '/tests\? failed:/,/^$/p' "$tmp/regrtest.out" | tail -n +2 | tr -s ' \n' ' ')
   echo "--- rerunning on glibc: $failed"
+  # shellcheck disable=SC2086  # one word per module
   PYTHONMALLOC=malloc "$python" -m test -j2 $failed 2>&1 | tail -5 || true
   fail "CPython tests failed on rulloc (status $status): $failed"
 fi

@@ -13,7 +13,7 @@ export GIT_PAGER=cat PAGER=cat
 # The whole session, run in the folder given; prints everything to compare.
 session() {
   set -euo pipefail
-  local repo=$1 c i f
+  local repo=$1 c
   mkdir -p "$repo"
   cd "$repo"
   git init -q -b main .
@@ -61,6 +61,7 @@ session() {
 }
 export -f session
 
+# shellcheck disable=SC2016  # $0 is expanded by the inner bash
 on_glibc glibc bash -c 'session "$0"' "$tmp/glibc-repo"
 on_rulloc rulloc bash -c 'session "$0"' "$tmp/rulloc-repo"
 same "$tmp/glibc.out" "$tmp/rulloc.out" "git session output"

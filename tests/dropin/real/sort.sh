@@ -24,6 +24,7 @@ run_sorts() {
   sort --parallel=2 -S 4M -T "$2" -k2,2 -k3,3n "$1" | sha256sum
 }
 export -f run_sorts
+# shellcheck disable=SC2016  # $0 and $1 are expanded by the inner bash
 on_glibc glibc bash -c 'run_sorts "$0" "$1"' "$tmp/input.txt" "$tmp/spill"
 on_rulloc rulloc bash -c 'run_sorts "$0" "$1"' "$tmp/input.txt" "$tmp/spill"
 cat "$tmp/rulloc.out"

@@ -12,8 +12,10 @@ echo "script: $(wc -l <"$tmp/script.sql") lines"
 on_glibc glibc sqlite3 -batch -bail "$tmp/glibc.db" -init /dev/null <"$tmp/script.sql"
 on_rulloc rulloc sqlite3 -batch -bail "$tmp/rulloc.db" -init /dev/null <"$tmp/script.sql"
 same "$tmp/glibc.out" "$tmp/rulloc.out" "sqlite3 output"
-grep -qx 'integrity_check' "$tmp/rulloc.out" && grep -qx 'ok' "$tmp/rulloc.out" ||
+if ! grep -qx 'integrity_check' "$tmp/rulloc.out" ||
+  ! grep -qx 'ok' "$tmp/rulloc.out"; then
   fail "no 'ok' from PRAGMA integrity_check"
+fi
 # The databases written hold the same rows.
 dump() { sqlite3 -batch "$1" .dump | sha256sum; }
 [[ "$(dump "$tmp/glibc.db")" == "$(dump "$tmp/rulloc.db")" ]] ||
