@@ -21,7 +21,9 @@ typedef struct rulloc_malloc_stats {
   rulloc_bucket_stats buckets[RULLOC_MAX_BUCKETS + 1];
 } rulloc_malloc_stats;
 
-/* Fills `out` with the process allocator's figures; returns 0. */
+/* Fills `out` with the process allocator's figures; returns 0. Each thread
+ * adds its counts every few hundred operations (big blocks at once), so the
+ * figures may lag other running threads by that much. */
 int rulloc_get_malloc_stats(rulloc_malloc_stats* out);
 /* Writes the figures to stderr, as RULLOC_SHOW_STATS=1 does at exit. */
 void rulloc_print_malloc_stats(void);

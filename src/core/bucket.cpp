@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/alignment.hpp"
+#include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
 #include "platform/platform.hpp"
 
@@ -28,7 +29,8 @@ std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept {
 }
 
 Bucket::Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept
-    : limit_(limit),
+    : free_(options.segregated_free_lists),
+      limit_(limit),
       keep_empty_regions_(options.keep_empty_regions),
       min_region_bytes_(limit == SIZE_MAX ? 0 : options.min_region_bytes),
       index_(index) {}
@@ -83,7 +85,9 @@ void Bucket::deallocate_locked(BlockHeader* block) noexcept {
   }
   BlockHeader* prev = block->prev;
   if (prev != nullptr && prev->is_free) {
-    absorb(prev, block);  // prev stays where it is in the free list
+    const std::size_t old_size = prev->size;
+    absorb(prev, block);  // prev keeps its place, unless it changes bin
+    free_.resized(prev, old_size);
     block = prev;
   } else {
     free_.push(block);
@@ -144,6 +148,7 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
   void* memory =
       platform::faults::map_should_fail() ? nullptr : platform::map(length);
   if (memory == nullptr) return nullptr;
+  retired_regions::forget(memory, length);
   auto* region = new (memory)
       RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
   auto* block = new (region->base() + kRegionHeaderSize)
@@ -166,7 +171,9 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
   BlockHeader* block = region->first_block();
   free_.remove(block);
   regions_.remove(region);
+  retired_regions::record(region, region->total_size());
   if (platform::unmap(region, region->total_size())) return true;
+  retired_regions::forget(region, region->total_size());
   regions_.push_back(region);
   free_.push(block);
   return false;
@@ -188,13 +195,15 @@ std::size_t Bucket::trim() noexcept {
   }
   // Whole pages inside free blocks (past the free-list node) can go too.
   const std::size_t page = platform::page_size();
-  for (FreeNode* node = free_.head(); node != nullptr; node = node->next) {
-    BlockHeader* block = block_of(node);
-    std::byte* start = align_up(block->content() + sizeof(FreeNode), page);
-    std::byte* end = align_down(block->end(), page);
-    if (end > start &&
-        platform::purge(start, static_cast<std::size_t>(end - start))) {
-      released += static_cast<std::size_t>(end - start);
+  for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
+    for (BlockHeader* block = free_.first(bin); block != nullptr;
+         block = FreeList::next(block)) {
+      std::byte* start = align_up(block->content(), page);
+      std::byte* end = align_down(block->end() - sizeof(FreeLinks), page);
+      if (end > start &&
+          platform::purge(start, static_cast<std::size_t>(end - start))) {
+        released += static_cast<std::size_t>(end - start);
+      }
     }
   }
   return released;

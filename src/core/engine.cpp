@@ -9,7 +9,9 @@
 
 #include "core/alignment.hpp"
 #include "core/bucket.hpp"
+#include "core/free_list.hpp"
 #include "core/misuse.hpp"
+#include "core/retired_regions.hpp"
 
 namespace rulloc::detail {
 namespace {
@@ -34,6 +36,14 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   if (reinterpret_cast<std::uintptr_t>(bytes) % core::kPointerSize != 0) {
     core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
+  // A free into a region already given back: report it before touching
+  // the unmapped memory. Only pointers near a page start can be there
+  // (regions start on a page; headers and alignment come first).
+  if ((reinterpret_cast<std::uintptr_t>(bytes) & 4095) <= 256 &&
+      core::retired_regions::contains(bytes)) {
+    core::report_misuse(operation, pointer,
+                        "double free (its region was already unmapped)");
+  }
   // The high half of the word below the pointer: the tag of a plain header,
   // or the high half of a back pointer.
   std::uint32_t tag;
@@ -44,22 +54,27 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   } else {
     std::uintptr_t back;
     std::memcpy(&back, bytes - sizeof(back), sizeof(back));
-    auto self = reinterpret_cast<std::uintptr_t>(bytes);
-    if (back == 0 || back % core::kPointerSize != 0 ||
-        back > self - core::kBlockHeaderSize - core::kPointerSize) {
+    // A header lies below its block's pointer (a free-list link may instead
+    // lead to the end-of-list marker), never in the first 64 KiB.
+    const auto self = reinterpret_cast<std::uintptr_t>(bytes);
+    const bool below = back <= self - core::kBlockHeaderSize - sizeof(back);
+    if (back < 65536 || back % core::kPointerSize != 0 ||
+        (!below &&
+         back != reinterpret_cast<std::uintptr_t>(core::end_of_list()))) {
       core::report_misuse(operation, pointer, "not a pointer rulloc returned");
     }
     block = reinterpret_cast<BlockHeader*>(back);
-    if (block->magic == core::kBlockMagic && bytes >= block->end()) {
-      core::report_misuse(operation, pointer, "not a pointer rulloc returned");
-    }
   }
+  // After a free, the word below an aligned pointer may hold a free-list
+  // link instead of the back pointer: links always lead to a free header.
   if (block->magic == core::kMergedMagic ||
       (block->magic == core::kBlockMagic &&
        (block->is_free || block->parked != 0))) {
     core::report_misuse(operation, pointer, "double free (block already free)");
   }
-  if (block->magic != core::kBlockMagic || block->bucket >= bucket_count) {
+  if (block->magic != core::kBlockMagic || block->bucket >= bucket_count ||
+      reinterpret_cast<std::byte*>(block) + core::kBlockHeaderSize > bytes ||
+      bytes >= block->end()) {
     core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   return block;

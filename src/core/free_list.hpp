@@ -1,48 +1,80 @@
-// The free list of a bucket: free blocks of all its regions, linked through
-// nodes stored in the blocks' own content (hence kMinBlockSize = 16).
+// The free list of a bucket: its free blocks, across all its regions, linked
+// through links stored in the last 16 bytes of the blocks' own content
+// (hence kMinBlockSize = 16). At the end, not the start, so that the back
+// pointer below an aligned caller pointer survives the free and a second
+// free still finds the header.
+//
+//   free block                          free block
+//   +--------+---------------------+   +--------+---------------------+
+//   | header |         | next|prev|-->| header |         | next|prev|--> end
+//   +--------+---------------------+   +--------+---------------------+
+//
+// Links point to block headers, and a list ends at kEndOfList, a header that
+// is always free, instead of nullptr: whatever a stale pointer's neighbouring
+// word holds after a free, it leads to a free header, so a double free is
+// recognised as one.
+//
+// The original design keeps one list and takes the first fit from its head.
+// With `segregated`, free blocks are binned by size (4 bins per power of
+// two) and a request looks at a few blocks of its own bin, then takes any
+// block of a larger bin: the same first fit within a bin, without walking
+// past thousands of holes that are too small.
 #pragma once
 
-#include <new>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
 
 #include "core/block.hpp"
-#include "core/list.hpp"
 
 namespace rulloc::core {
 
-struct FreeNode {
-  FreeNode* next;
-  FreeNode* prev;
+struct FreeLinks {
+  BlockHeader* next;
+  BlockHeader* prev;
 };
-static_assert(sizeof(FreeNode) == kMinBlockSize);
+static_assert(sizeof(FreeLinks) == kMinBlockSize);
 
-inline FreeNode* node_of(BlockHeader* block) noexcept {
-  return reinterpret_cast<FreeNode*>(block->content());
+inline FreeLinks* links_of(BlockHeader* block) noexcept {
+  return reinterpret_cast<FreeLinks*>(block->end() - sizeof(FreeLinks));
 }
-inline BlockHeader* block_of(FreeNode* node) noexcept {
-  return block_of_content(reinterpret_cast<std::byte*>(node));
-}
+
+// The end of every free list: a header that reads as a free block.
+BlockHeader* end_of_list() noexcept;
 
 class FreeList {
  public:
-  void push(BlockHeader* block) noexcept {
-    list_.push_back(new (block->content()) FreeNode{});
-  }
-  void remove(BlockHeader* block) noexcept { list_.remove(node_of(block)); }
+  static constexpr std::size_t kBins = 64;
 
-  // First fit: the first block from the head with at least `size` bytes.
-  BlockHeader* first_fit(std::size_t size) const noexcept {
-    for (FreeNode* node = list_.head; node != nullptr; node = node->next) {
-      BlockHeader* block = block_of(node);
-      if (block->size >= size) return block;
-    }
-    return nullptr;
-  }
+  explicit FreeList(bool segregated) noexcept;
+  FreeList(const FreeList&) = delete;
+  FreeList& operator=(const FreeList&) = delete;
 
-  FreeNode* head() const noexcept { return list_.head; }
-  std::size_t len() const noexcept { return list_.len; }
+  void push(BlockHeader* block) noexcept;    // at the tail of its bin
+  void remove(BlockHeader* block) noexcept;  // block->size as when pushed
+  // After a listed block's size changed from `old_size`: moves its links to
+  // its new end, and the block to the bin of its new size when that differs.
+  void resized(BlockHeader* block, std::size_t old_size) noexcept;
+  BlockHeader* first_fit(std::size_t size) const noexcept;
+
+  std::size_t len() const noexcept { return len_; }
+  std::size_t bin_of(std::size_t size) const noexcept;
+  // Walking: first() of a bin, then next() until nullptr.
+  BlockHeader* first(std::size_t bin) const noexcept;
+  static BlockHeader* next(BlockHeader* block) noexcept;
 
  private:
-  LinkedList<FreeNode> list_;
+  struct Bin {
+    BlockHeader* head;
+    BlockHeader* tail;
+  };
+
+  void unlink(std::size_t bin, BlockHeader* block) noexcept;
+
+  Bin bins_[kBins];
+  std::uint64_t non_empty_ = 0;  // bit b set: bins_[b] has blocks
+  std::size_t len_ = 0;
+  bool segregated_;
 };
 
 }  // namespace rulloc::core

@@ -89,20 +89,28 @@ bool Bucket::check(std::string* error) const {
                 where(limit_, nullptr, nullptr) + "empty regions miscounted");
   }
   std::size_t listed = 0;
-  FreeNode* prev_node = nullptr;
-  for (FreeNode* n = free_.head(); n != nullptr; n = n->next) {
-    if (++listed > free_blocks) break;
-    BlockHeader* b = block_of(n);
-    if (n->prev != prev_node)
-      return fail(error, where(limit_, nullptr, b) + "broken free list links");
-    if (b->magic != kBlockMagic || !b->is_free)
-      return fail(error, where(limit_, nullptr, b) +
-                             "free list holds a block that is not free");
-    prev_node = n;
+  for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
+    BlockHeader* prev = end_of_list();
+    for (BlockHeader* b = free_.first(bin); b != nullptr;
+         b = FreeList::next(b)) {
+      if (++listed > free_blocks) break;
+      const std::string at = where(limit_, nullptr, b);
+      if (links_of(b)->prev != prev) {
+        return fail(error, at + "broken free list links");
+      }
+      if (b->magic != kBlockMagic || !b->is_free || b->bucket != index_) {
+        return fail(error, at + "free list holds a block that is not free");
+      }
+      if (free_.bin_of(b->size) != bin) {
+        return fail(error, at + "free block in the wrong size bin");
+      }
+      prev = b;
+    }
   }
-  if (listed != free_blocks || free_.len() != free_blocks)
+  if (listed != free_blocks || free_.len() != free_blocks) {
     return fail(error, where(limit_, nullptr, nullptr) +
                            "free list and free blocks disagree");
+  }
   return true;
 }
 

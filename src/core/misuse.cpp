@@ -1,6 +1,6 @@
 #include "core/misuse.hpp"
 
-#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -19,14 +19,11 @@ class Message {
     used_ += length;
     return *this;
   }
-  Message& hex(std::uintptr_t value) noexcept {
-    char digits[2 + 2 * sizeof(value) + 1] = "0x";
-    char* end = digits + 2;
-    int shift = 8 * sizeof(value) - 4;
-    while (shift > 0 && ((value >> shift) & 0xF) == 0) shift -= 4;
-    for (; shift >= 0; shift -= 4)
-      *end++ = "0123456789abcdef"[(value >> shift) & 0xF];
-    *end = '\0';
+  // Formatted as printf's %p does on this platform, so the message matches
+  // what the program itself would print for the pointer.
+  Message& pointer(const void* value) noexcept {
+    char digits[32];
+    std::snprintf(digits, sizeof(digits), "%p", value);
     return text(digits);
   }
   void write() const noexcept { platform::write_error(buffer_, used_); }
@@ -44,7 +41,7 @@ void report_misuse(const char* operation, const void* pointer,
       .text("rulloc: ")
       .text(operation)
       .text("(")
-      .hex(reinterpret_cast<std::uintptr_t>(pointer))
+      .pointer(pointer)
       .text("): ")
       .text(problem)
       .text("\n")

@@ -1,6 +1,8 @@
 #include "heap/process_heap.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/alignment.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/thread_cache.hpp"
 #include "platform/platform.hpp"
@@ -25,7 +28,7 @@ using detail::Engine;
 constexpr std::size_t kLimits[] = {64,   128,   256,   512,   1024,
                                    4096, 16384, 65536, 262144};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
-constexpr Options kOptions{1, std::size_t{1} << 20};
+constexpr Options kOptions{1, std::size_t{1} << 20, true};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
@@ -39,8 +42,18 @@ std::atomic<std::size_t> frees{0};
 std::atomic<std::size_t> bytes_in_use{0};
 std::atomic<std::size_t> peak_bytes_in_use{0};
 
+// A copy of stderr taken at start-up: some programs (GNU coreutils) close
+// stderr in an atexit handler, before the statistics are printed.
+int report_fd = 2;
+
 void say(const char* text) noexcept {
-  platform::write_error(text, std::strlen(text));
+  std::size_t length = std::strlen(text);
+  while (length > 0) {
+    const ssize_t written = ::write(report_fd, text, length);
+    if (written <= 0) return;
+    text += written;
+    length -= static_cast<std::size_t>(written);
+  }
 }
 
 bool env_flag(const char* name) noexcept {
@@ -63,9 +76,11 @@ void add_counters(const ThreadCounters& local) noexcept {
 }
 
 // Counters are kept per thread and added to the process-wide ones every
-// kFlushEvery events, so the fast path touches no shared cache line. The
-// peak is therefore sampled at that granularity.
+// kFlushEvery events, so the fast path touches no shared cache line. Big
+// blocks are added at once, so the peak sees them; so is everything a
+// thread counts after its exit hook ran (nothing would add it later).
 constexpr std::size_t kFlushEvery = 256;
+constexpr long long kFlushBytes = 64 * 1024;
 
 void flush_local(ThreadCounters& local) noexcept {
   add_counters(local);
@@ -80,7 +95,10 @@ inline void count(long long bytes, bool allocation) noexcept {
     ++local.frees;
   }
   local.bytes += bytes;
-  if (local.allocations + local.frees >= kFlushEvery) flush_local(local);
+  if (local.allocations + local.frees >= kFlushEvery || bytes >= kFlushBytes ||
+      bytes <= -kFlushBytes || cache_exited()) {
+    flush_local(local);
+  }
 }
 
 void before_fork() noexcept { engine_pointer->lock_all(); }
@@ -93,6 +111,10 @@ void after_fork() noexcept { engine_pointer->unlock_all(); }
         new (engine_storage) Engine(bucket_storage, kLimits, kFixed, kOptions);
     show_stats = env_flag("RULLOC_SHOW_STATS");
     verbose = env_flag("RULLOC_VERBOSE");
+    if (show_stats || verbose) {
+      const int copy = fcntl(2, F_DUPFD_CLOEXEC, 3);
+      if (copy >= 0) report_fd = copy;
+    }
     cache_init(engine_pointer, add_counters);
     state.store(2, std::memory_order_release);
     // Only now: registering may itself call malloc.
@@ -127,7 +149,11 @@ void count_free(std::size_t bytes) noexcept {
 
 void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
   Engine& heap = engine();
-  if (align <= kMallocAlign && size <= kMaxCachedSize) {
+  if (!core::is_power_of_two(align)) return nullptr;
+  // Every block is at least malloc-aligned, so any cached block fits any
+  // request of its class.
+  if (align < kMallocAlign) align = kMallocAlign;
+  if (align == kMallocAlign && size <= kMaxCachedSize) {
     std::size_t usable;
     if (void* cached = cache_pop(size, &usable)) {
       if (zeroed) std::memset(cached, 0, size);
@@ -208,15 +234,13 @@ void print_stats() noexcept {
   say(line);
   for (std::size_t i = 0; i < stats.bucket_count; ++i) {
     const rulloc_bucket_stats& b = stats.buckets[i];
-    if (b.limit == SIZE_MAX) {
-      std::snprintf(line, sizeof(line), "rulloc:   bucket dynamic:");
-    } else {
-      std::snprintf(line, sizeof(line), "rulloc:   bucket <= %zu:", b.limit);
-    }
-    say(line);
+    char limit[32] = "dynamic";
+    if (b.limit != SIZE_MAX)
+      std::snprintf(limit, sizeof(limit), "<= %zu", b.limit);
     std::snprintf(line, sizeof(line),
-                  " regions %zu, blocks %zu (free %zu), mapped %zu\n",
-                  b.regions, b.blocks, b.free_blocks, b.mapped_bytes);
+                  "rulloc:   bucket %s: regions %zu, blocks %zu (free %zu), "
+                  "mapped %zu\n",
+                  limit, b.regions, b.blocks, b.free_blocks, b.mapped_bytes);
     say(line);
   }
 }

@@ -110,6 +110,8 @@ bool cache_push(void* pointer, std::size_t usable) noexcept {
   return true;
 }
 
+bool cache_exited() noexcept { return cache.state == State::kGone; }
+
 ThreadCounters& cache_counters() noexcept {
   if (cache.state == State::kUnused) activate();
   return cache.counters;

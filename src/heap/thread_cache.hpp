@@ -36,6 +36,10 @@ bool cache_push(void* pointer, std::size_t usable) noexcept;
 // the process-wide ones (bytes counted at free are the usable size).
 ThreadCounters& cache_counters() noexcept;
 
+// True once this thread's exit hook has run: its counters are no longer
+// flushed for it.
+bool cache_exited() noexcept;
+
 // Once, before any thread uses a cache: where flushed blocks go, and what to
 // call with counters when a thread's cache is flushed at exit.
 void cache_init(detail::Engine* engine,

@@ -35,7 +35,8 @@ std::size_t refused() noexcept {
 
 bool map_should_fail() noexcept {
   const int current = mode.load(std::memory_order_acquire);
-  if (current == kOff) [[likely]] return false;
+  if (current == kOff) [[likely]]
+    return false;
   std::size_t left = remaining.load(std::memory_order_relaxed);
   while (left > 0) {
     if (remaining.compare_exchange_weak(left, left - 1,

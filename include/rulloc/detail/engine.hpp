@@ -13,7 +13,7 @@ namespace rulloc::detail {
 
 // Room for one core::Bucket (its mutex, lists and counters). The library
 // checks at compile time that a bucket fits.
-inline constexpr std::size_t kBucketStorageBytes = 192;
+inline constexpr std::size_t kBucketStorageBytes = 1280;
 
 struct alignas(64) BucketStorage {
   std::byte raw[kBucketStorageBytes];
