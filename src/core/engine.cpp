@@ -180,9 +180,10 @@ void Engine::unpark(void* pointer) noexcept {
   block->parked = 0;
 }
 
-std::size_t Engine::usable_size(const void* pointer) const noexcept {
+std::size_t Engine::usable_size(const void* pointer,
+                                const char* operation) const noexcept {
   if (pointer == nullptr) return 0;
-  BlockHeader* block = resolve(pointer, "usable_size", count_ + 1);
+  BlockHeader* block = resolve(pointer, operation, count_ + 1);
   return static_cast<std::size_t>(block->end() -
                                   static_cast<const std::byte*>(pointer));
 }

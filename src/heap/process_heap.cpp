@@ -183,7 +183,7 @@ void release(void* pointer) noexcept {
 
 void* reallocate(void* pointer, std::size_t size) noexcept {
   Engine& heap = engine();
-  const std::size_t old_size = heap.usable_size(pointer);
+  const std::size_t old_size = heap.usable_size(pointer, "realloc");
   const Layout old_layout{old_size, kMallocAlign};
   const Layout new_layout{size, kMallocAlign};
   Allocation result = size >= old_size

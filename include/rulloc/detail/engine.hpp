@@ -35,7 +35,9 @@ class Engine {
   Allocation grow(void* ptr, Layout old_layout, Layout new_layout,
                   bool zeroed) noexcept;
   Allocation shrink(void* ptr, Layout old_layout, Layout new_layout) noexcept;
-  std::size_t usable_size(const void* ptr) const noexcept;
+  // `operation` names the caller's call in a misuse report.
+  std::size_t usable_size(const void* ptr,
+                          const char* operation = "usable_size") const noexcept;
 
   // For caches in front of the engine: park() checks `ptr` as deallocate
   // would, then marks its block as held by a cache (freeing or parking it
