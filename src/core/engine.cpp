@@ -167,17 +167,29 @@ std::size_t Engine::park(void* pointer) noexcept {
                                   static_cast<std::byte*>(pointer));
 }
 
-void Engine::unpark(void* pointer) noexcept {
+namespace {
+
+// The header of a parked block, which park() has already checked.
+BlockHeader* parked_header(void* pointer) noexcept {
   auto* bytes = static_cast<std::byte*>(pointer);
   std::uint32_t tag;
   std::memcpy(&tag, bytes - sizeof(tag), sizeof(tag));
+  if (tag == core::kBlockMagic) return core::block_of_content(bytes);
   BlockHeader* block;
-  if (tag == core::kBlockMagic) {
-    block = core::block_of_content(bytes);
-  } else {
-    std::memcpy(&block, bytes - sizeof(block), sizeof(block));
-  }
+  std::memcpy(&block, bytes - sizeof(block), sizeof(block));
+  return block;
+}
+
+}  // namespace
+
+void Engine::unpark(void* pointer) noexcept {
+  parked_header(pointer)->parked = 0;
+}
+
+void Engine::deallocate_parked(void* pointer) noexcept {
+  BlockHeader* block = parked_header(pointer);
   block->parked = 0;
+  bucket_at(buckets_, block->bucket).deallocate(block);
 }
 
 std::size_t Engine::usable_size(const void* pointer,

@@ -177,8 +177,7 @@ void release(void* pointer) noexcept {
   const std::size_t usable = heap.park(pointer);
   count_free(usable);
   if (cache_push(pointer, usable)) return;
-  heap.unpark(pointer);
-  heap.deallocate(pointer);
+  heap.deallocate_parked(pointer);
 }
 
 void* reallocate(void* pointer, std::size_t size) noexcept {

@@ -54,8 +54,7 @@ void release(std::size_t size_class, std::size_t count) noexcept {
     CachedBlock* block = cache.heads[size_class];
     cache.heads[size_class] = block->next;
     --cache.counts[size_class];
-    engine->unpark(block);
-    engine->deallocate(block);
+    engine->deallocate_parked(block);
   }
 }
 

@@ -45,6 +45,8 @@ class Engine {
   // block back to the program, or readies it for deallocate().
   std::size_t park(void* ptr) noexcept;
   void unpark(void* ptr) noexcept;
+  // unpark() and deallocate() in one, without checking `ptr` again.
+  void deallocate_parked(void* ptr) noexcept;
 
   std::size_t bucket_count() const noexcept { return count_ + 1; }
   BucketStats stats(std::size_t bucket) const noexcept;
