@@ -79,9 +79,7 @@ class Rulloc : public std::pmr::memory_resource {
   // Grow or shrink, whichever the sizes ask for.
   Allocation reallocate(void* ptr, Layout old_layout,
                         Layout new_layout) noexcept {
-    return new_layout.size >= old_layout.size
-               ? engine_.grow(ptr, old_layout, new_layout, false)
-               : engine_.shrink(ptr, old_layout, new_layout);
+    return engine_.reallocate(ptr, old_layout, new_layout);
   }
   // Bytes usable at `ptr` (0 for nullptr).
   std::size_t usable_size(const void* ptr) const noexcept {

@@ -88,10 +88,7 @@ void* rulloc_realloc(rulloc_heap* heap, void* ptr, size_t new_size,
   // The old requested size is not known here; the usable size stands in.
   const Layout old_layout{engine.usable_size(ptr), align};
   const Layout new_layout{new_size, align};
-  Allocation result = new_size >= old_layout.size
-                          ? engine.grow(ptr, old_layout, new_layout, false)
-                          : engine.shrink(ptr, old_layout, new_layout);
-  return finish(result, align);
+  return finish(engine.reallocate(ptr, old_layout, new_layout), align);
 }
 
 void rulloc_free(rulloc_heap* heap, void* ptr) {

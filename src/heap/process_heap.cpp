@@ -183,11 +183,8 @@ void release(void* pointer) noexcept {
 void* reallocate(void* pointer, std::size_t size) noexcept {
   Engine& heap = engine();
   const std::size_t old_size = heap.usable_size(pointer, "realloc");
-  const Layout old_layout{old_size, kMallocAlign};
-  const Layout new_layout{size, kMallocAlign};
-  Allocation result = size >= old_size
-                          ? heap.grow(pointer, old_layout, new_layout, false)
-                          : heap.shrink(pointer, old_layout, new_layout);
+  Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
+                                      Layout{size, kMallocAlign});
   if (result.ptr == nullptr) return nullptr;
   count_free(old_size);
   count_allocation(result.size);

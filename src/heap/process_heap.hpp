@@ -13,7 +13,8 @@ namespace rulloc::heap {
 // x86-64, which programs rely on for SSE loads).
 inline constexpr std::size_t kMallocAlign = 16;
 
-// nullptr on failure (with errno untouched: callers decide what to set).
+// `align` is a power of two (else nullptr); below kMallocAlign it is served
+// at kMallocAlign. nullptr on failure (errno untouched: callers set it).
 void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept;
 void release(void* pointer) noexcept;
 // Resizes to `size` keeping min(old, new) bytes, aligned to kMallocAlign.

@@ -67,8 +67,7 @@ RULLOC_EXPORT void* reallocarray(void* pointer, size_t count,
 RULLOC_EXPORT int posix_memalign(void** out, size_t align,
                                  size_t size) noexcept {
   if (!is_power_of_two(align) || align % sizeof(void*) != 0) return EINVAL;
-  void* pointer = rulloc::heap::allocate(
-      size, align < kMallocAlign ? kMallocAlign : align, false);
+  void* pointer = rulloc::heap::allocate(size, align, false);
   if (pointer == nullptr) return ENOMEM;
   *out = pointer;
   return 0;
@@ -79,8 +78,7 @@ RULLOC_EXPORT void* aligned_alloc(size_t align, size_t size) noexcept {
     errno = EINVAL;
     return nullptr;
   }
-  return allocate_or_enomem(size, align < kMallocAlign ? kMallocAlign : align,
-                            false);
+  return allocate_or_enomem(size, align, false);
 }
 
 RULLOC_EXPORT void* memalign(size_t align, size_t size) noexcept {

@@ -34,9 +34,8 @@ void* new_or_throw(std::size_t size, std::size_t align) {
   }
 }
 
-std::size_t at_least_malloc(std::align_val_t align) noexcept {
-  const auto value = static_cast<std::size_t>(align);
-  return value < kMallocAlign ? kMallocAlign : value;
+std::size_t alignment(std::align_val_t align) noexcept {
+  return static_cast<std::size_t>(align);
 }
 
 }  // namespace
@@ -54,18 +53,18 @@ void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
   return new_or_null(size, kMallocAlign);
 }
 void* operator new(std::size_t size, std::align_val_t align) {
-  return new_or_throw(size, at_least_malloc(align));
+  return new_or_throw(size, alignment(align));
 }
 void* operator new[](std::size_t size, std::align_val_t align) {
-  return new_or_throw(size, at_least_malloc(align));
+  return new_or_throw(size, alignment(align));
 }
 void* operator new(std::size_t size, std::align_val_t align,
                    const std::nothrow_t&) noexcept {
-  return new_or_null(size, at_least_malloc(align));
+  return new_or_null(size, alignment(align));
 }
 void* operator new[](std::size_t size, std::align_val_t align,
                      const std::nothrow_t&) noexcept {
-  return new_or_null(size, at_least_malloc(align));
+  return new_or_null(size, alignment(align));
 }
 
 void operator delete(void* p) noexcept { rulloc::heap::release(p); }

@@ -35,6 +35,13 @@ class Engine {
   Allocation grow(void* ptr, Layout old_layout, Layout new_layout,
                   bool zeroed) noexcept;
   Allocation shrink(void* ptr, Layout old_layout, Layout new_layout) noexcept;
+  // grow() or shrink(), whichever the sizes ask for.
+  Allocation reallocate(void* ptr, Layout old_layout,
+                        Layout new_layout) noexcept {
+    return new_layout.size >= old_layout.size
+               ? grow(ptr, old_layout, new_layout, false)
+               : shrink(ptr, old_layout, new_layout);
+  }
   // `operation` names the caller's call in a misuse report.
   std::size_t usable_size(const void* ptr,
                           const char* operation = "usable_size") const noexcept;
