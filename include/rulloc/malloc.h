@@ -16,8 +16,10 @@ typedef struct rulloc_malloc_stats {
   size_t frees;             /* blocks given back */
   size_t bytes_in_use;      /* usable bytes of live blocks */
   size_t peak_bytes_in_use; /* the most bytes_in_use has been */
-  size_t mapped_bytes;      /* bytes in regions mapped from the kernel now */
-  size_t bucket_count;      /* entries used in `buckets`, dynamic one last */
+  size_t mapped_bytes;      /* bytes of slabs in use and engine regions */
+  size_t slab_bytes;        /* bytes of slabs in use (small blocks) */
+  size_t segment_bytes;     /* address space reserved for slabs */
+  size_t bucket_count;      /* engine buckets in `buckets`, dynamic last */
   rulloc_bucket_stats buckets[RULLOC_MAX_BUCKETS + 1];
 } rulloc_malloc_stats;
 

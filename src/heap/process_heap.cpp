@@ -10,8 +10,16 @@
 #include <cstring>
 #include <new>
 
+#include <sys/random.h>
+
+#include <bit>
+
 #include "core/alignment.hpp"
+#include "core/misuse.hpp"
+#include "heap/class_pool.hpp"
+#include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
+#include "heap/slab.hpp"
 #include "heap/thread_cache.hpp"
 #include "platform/platform.hpp"
 #include "rulloc/detail/engine.hpp"
@@ -22,11 +30,13 @@ namespace {
 using detail::BucketStorage;
 using detail::Engine;
 
-// Many small buckets keep first-fit lists short; 1 MiB regions keep the
-// number of mappings (and mmap calls) low; one empty region kept per bucket
-// stops a malloc/free loop from mapping and unmapping every time.
-constexpr std::size_t kLimits[] = {64,   128,   256,   512,   1024,
-                                   4096, 16384, 65536, 262144};
+// Small blocks (up to kMaxSmallSize) live in slabs; the engine serves the
+// rest. Its buckets start above the slabs (the first also takes small
+// blocks aligned beyond what a slab gives). Several buckets keep first-fit
+// lists short; 1 MiB regions keep the number of mappings (and mmap calls)
+// low; one empty region kept per bucket stops a malloc/free loop from
+// mapping and unmapping every time.
+constexpr std::size_t kLimits[] = {16384, 65536, 262144};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 constexpr Options kOptions{1, std::size_t{1} << 20, true};
 
@@ -101,8 +111,28 @@ inline void count(long long bytes, bool allocation) noexcept {
   }
 }
 
-void before_fork() noexcept { engine_pointer->lock_all(); }
-void after_fork() noexcept { engine_pointer->unlock_all(); }
+void before_fork() noexcept {
+  lock_pools();
+  lock_segments();
+  engine_pointer->lock_all();
+}
+void after_fork() noexcept {
+  engine_pointer->unlock_all();
+  unlock_segments();
+  unlock_pools();
+}
+
+// The free-block canary must be unknown to the program: from the kernel's
+// random source, else from the clock and an address (ASLR).
+std::uintptr_t random_secret() noexcept {
+  std::uintptr_t secret = 0;
+  if (getrandom(&secret, sizeof(secret), GRND_NONBLOCK) != sizeof(secret)) {
+    secret = static_cast<std::uintptr_t>(__builtin_ia32_rdtsc()) *
+                 0x9E3779B97F4A7C15u ^
+             reinterpret_cast<std::uintptr_t>(&secret);
+  }
+  return secret | 1;  // never 0, so a zeroed block never looks free
+}
 
 [[gnu::noinline]] Engine& build_engine() noexcept {
   int expected = 0;
@@ -115,7 +145,8 @@ void after_fork() noexcept { engine_pointer->unlock_all(); }
       const int copy = fcntl(2, F_DUPFD_CLOEXEC, 3);
       if (copy >= 0) report_fd = copy;
     }
-    cache_init(engine_pointer, add_counters);
+    free_block_secret = random_secret();
+    cache_init(add_counters);
     state.store(2, std::memory_order_release);
     // Only now: registering may itself call malloc.
     pthread_atfork(before_fork, after_fork, after_fork);
@@ -147,19 +178,60 @@ void count_free(std::size_t bytes) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The slab of a small block `pointer`, checked: a pointer that is not the
+// start of a block in use stops the program.
+FreeBlock* checked_small_block(Slab* slab, const void* pointer,
+                               const char* operation) noexcept {
+  if (slab->capacity == 0) {
+    core::report_misuse(operation, pointer,
+                        "no block lives there (double free, or a pointer "
+                        "rulloc never returned)");
+  }
+  if (!is_block_start(slab, pointer)) {
+    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+  }
+  auto* block = static_cast<FreeBlock*>(const_cast<void*>(pointer));
+  if (looks_free(block)) {
+    core::report_misuse(operation, pointer, "double free (block already free)");
+  }
+  return block;
+}
+
+void* allocate_small(std::size_t size_class, std::size_t size,
+                     bool zeroed) noexcept {
+  void* block = cache_allocate(size_class);
+  if (block == nullptr) [[unlikely]] {
+    if (verbose) say("rulloc: allocation failed\n");
+    return nullptr;
+  }
+  if (zeroed) std::memset(block, 0, size);
+  count_allocation(class_size(size_class));
+  return block;
+}
+
+void release_small(Slab* slab, void* pointer) noexcept {
+  FreeBlock* block = checked_small_block(slab, pointer, "free");
+  count_free(slab->block_size);
+  cache_free(slab->size_class, block);
+}
+
+}  // namespace
+
 void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
   Engine& heap = engine();
+  if (align == kMallocAlign && size <= kMaxSmallSize) [[likely]] {
+    return allocate_small(class_for_request(size), size, zeroed);
+  }
   if (!core::is_power_of_two(align)) return nullptr;
-  // Every block is at least malloc-aligned, so any cached block fits any
-  // request of its class.
+  // Every block is at least malloc-aligned.
   if (align < kMallocAlign) align = kMallocAlign;
-  if (align == kMallocAlign && size <= kMaxCachedSize) {
-    std::size_t usable;
-    if (void* cached = cache_pop(size, &usable)) {
-      if (zeroed) std::memset(cached, 0, size);
-      count_allocation(usable);
-      return cached;
-    }
+  if (size <= kMaxSmallSize && align <= kMaxSmallSize) {
+    // Powers of two are classes, and their blocks lie at multiples of their
+    // size from a 64 KiB-aligned slab start: aligned to the class size.
+    const std::size_t at_least = std::bit_ceil(size > align ? size : align);
+    return allocate_small(class_for_request(at_least), size, zeroed);
   }
   Allocation result = heap.allocate(Layout{size, align}, zeroed);
   if (result.ptr != nullptr) {
@@ -172,17 +244,38 @@ void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
 
 void release(void* pointer) noexcept {
   if (pointer == nullptr) return;
-  Engine& heap = engine();
-  // park() checks the pointer (double free, foreign pointer) either way.
-  const std::size_t usable = heap.park(pointer);
-  count_free(usable);
-  if (cache_push(pointer, usable)) return;
-  heap.deallocate_parked(pointer);
+  if (Slab* slab = slab_of(pointer)) {
+    release_small(slab, pointer);
+    return;
+  }
+  count_free(engine().deallocate(pointer));
 }
 
 void* reallocate(void* pointer, std::size_t size) noexcept {
   Engine& heap = engine();
+  if (Slab* slab = slab_of(pointer)) {
+    checked_small_block(slab, pointer, "realloc");
+    const std::size_t old_size = slab->block_size;
+    // Stay when the block fits and would not waste more than half.
+    if (size <= old_size && (size > old_size / 2 || old_size <= 16)) {
+      return pointer;
+    }
+    void* moved = allocate(size, kMallocAlign, false);
+    if (moved == nullptr) return nullptr;
+    std::memcpy(moved, pointer, size < old_size ? size : old_size);
+    release_small(slab, pointer);
+    return moved;
+  }
   const std::size_t old_size = heap.usable_size(pointer, "realloc");
+  if (size <= kMaxSmallSize / 2) {
+    // A big block shrunk to a small one moves to a slab: the engine's
+    // buckets start above the small sizes.
+    void* moved = allocate(size, kMallocAlign, false);
+    if (moved == nullptr) return nullptr;
+    std::memcpy(moved, pointer, size < old_size ? size : old_size);
+    count_free(heap.deallocate(pointer));
+    return moved;
+  }
   Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
                                       Layout{size, kMallocAlign});
   if (result.ptr == nullptr) return nullptr;
@@ -192,13 +285,19 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
 }
 
 std::size_t usable_size(const void* pointer) noexcept {
-  return pointer == nullptr ? 0 : engine().usable_size(pointer);
+  if (pointer == nullptr) return 0;
+  if (Slab* slab = slab_of(pointer)) {
+    checked_small_block(slab, pointer, "malloc_usable_size");
+    return slab->block_size;
+  }
+  return engine().usable_size(pointer);
 }
 
 std::size_t trim() noexcept {
   Engine& heap = engine();
   cache_flush();
-  return heap.trim();
+  pool_trim();
+  return purge_free_slabs() + heap.trim();
 }
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
@@ -209,6 +308,10 @@ void get_stats(rulloc_malloc_stats* out) noexcept {
   out->frees = frees.load(std::memory_order_relaxed);
   out->bytes_in_use = bytes_in_use.load(std::memory_order_relaxed);
   out->peak_bytes_in_use = peak_bytes_in_use.load(std::memory_order_relaxed);
+  const SegmentStats segments = segment_stats();
+  out->slab_bytes = segments.slabs_in_use * kSlabBytes;
+  out->segment_bytes = segments.segments * kSegmentBytes;
+  out->mapped_bytes = out->slab_bytes;
   out->bucket_count = heap.bucket_count();
   for (std::size_t i = 0; i < out->bucket_count; ++i) {
     BucketStats s = heap.stats(i);
@@ -227,6 +330,10 @@ void print_stats() noexcept {
                 "bytes in use %zu, mapped bytes %zu\n",
                 stats.allocations, stats.frees, stats.bytes_in_use,
                 stats.peak_bytes_in_use, stats.mapped_bytes);
+  say(line);
+  std::snprintf(line, sizeof(line),
+                "rulloc:   slabs: %zu bytes in use, %zu bytes of segments\n",
+                stats.slab_bytes, stats.segment_bytes);
   say(line);
   for (std::size_t i = 0; i < stats.bucket_count; ++i) {
     const rulloc_bucket_stats& b = stats.buckets[i];

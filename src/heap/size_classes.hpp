@@ -1,7 +1,8 @@
-// Size classes of the thread caches: 16-byte steps up to 256, then 64-byte
-// steps up to 512 and 128-byte steps up to 1024 (at most 25% slack above
-// 256 bytes, like the classes of the common allocators). Lookups go through
-// small tables indexed by size / 16, built at compile time.
+// Size classes of the small-block heap: 16-byte steps up to 256, then four
+// classes per doubling up to 8 KiB (at most 25% slack above 256 bytes, like
+// the classes of the common allocators). Every power of two from 16 to 8192
+// is a class, so an aligned request can use the class of its alignment.
+// Lookups go through a table indexed by size / 16, built at compile time.
 #pragma once
 
 #include <array>
@@ -10,23 +11,20 @@
 
 namespace rulloc::heap {
 
-inline constexpr std::size_t kClassCount = 24;
-inline constexpr std::size_t kMaxCachedSize = 1024;
-// Blocks up to this usable size are cached (in the largest class that they
-// can serve); larger ones would waste too much.
-inline constexpr std::size_t kMaxCachedBlock = 2 * kMaxCachedSize - 1;
+inline constexpr std::size_t kClassCount = 36;
+inline constexpr std::size_t kMaxSmallSize = 8192;
 
 constexpr std::size_t class_size(std::size_t size_class) noexcept {
   if (size_class < 16) return 16 * (size_class + 1);
-  if (size_class < 20) return 256 + 64 * (size_class - 15);
-  return 512 + 128 * (size_class - 19);
+  const std::size_t base = std::size_t{256} << ((size_class - 16) / 4);
+  return base + (base / 4) * ((size_class - 16) % 4 + 1);
 }
 
 namespace class_tables {
 
 // request_table[ceil(size / 16)]: the smallest class holding size bytes.
 constexpr auto make_request_table() {
-  std::array<std::uint8_t, kMaxCachedSize / 16 + 1> table{};
+  std::array<std::uint8_t, kMaxSmallSize / 16 + 1> table{};
   std::size_t size_class = 0;
   for (std::size_t i = 0; i < table.size(); ++i) {
     while (class_size(size_class) < i * 16) ++size_class;
@@ -35,43 +33,21 @@ constexpr auto make_request_table() {
   return table;
 }
 
-// block_table[floor(usable / 16)]: the largest class a block can serve.
-constexpr auto make_block_table() {
-  std::array<std::uint8_t, kMaxCachedBlock / 16 + 1> table{};
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    std::size_t size_class = kClassCount;  // too small to cache
-    for (std::size_t c = 0; c < kClassCount; ++c) {
-      if (class_size(c) <= i * 16) size_class = c;
-    }
-    table[i] = static_cast<std::uint8_t>(size_class);
-  }
-  return table;
-}
-
 inline constexpr auto request_table = make_request_table();
-inline constexpr auto block_table = make_block_table();
 
 }  // namespace class_tables
 
-// The smallest class that holds `size` bytes (size <= kMaxCachedSize).
+// The smallest class that holds `size` bytes (size <= kMaxSmallSize).
 constexpr std::size_t class_for_request(std::size_t size) noexcept {
   return class_tables::request_table[(size + 15) / 16];
 }
 
-// The largest class a block of `usable` bytes can serve, or kClassCount when
-// it is too small or too large to cache.
-constexpr std::size_t class_for_block(std::size_t usable) noexcept {
-  return usable > kMaxCachedBlock ? kClassCount
-                                  : class_tables::block_table[usable / 16];
-}
-
-static_assert(class_size(kClassCount - 1) == kMaxCachedSize);
+static_assert(class_size(15) == 256 && class_size(16) == 320);
+static_assert(class_size(19) == 512 && class_size(23) == 1024);
+static_assert(class_size(kClassCount - 1) == kMaxSmallSize);
 static_assert(class_for_request(0) == 0 && class_for_request(16) == 0);
 static_assert(class_for_request(17) == 1 && class_for_request(257) == 16);
-static_assert(class_for_request(1024) == kClassCount - 1);
-static_assert(class_for_block(15) == kClassCount);
-static_assert(class_for_block(40) == 1 && class_for_block(48) == 2);
-static_assert(class_for_block(2047) == kClassCount - 1);
-static_assert(class_for_block(2048) == kClassCount);
+static_assert(class_for_request(kMaxSmallSize) == kClassCount - 1);
+static_assert(class_size(class_for_request(4096)) == 4096);
 
 }  // namespace rulloc::heap

@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   require_rulloc();
   REQUIRE(argc == 2);
   const char* which = argv[1];
+  // stdio allocates its buffer at the first printf: do that now, so the
+  // buffer cannot take the place of a block freed below.
+  std::printf("CASE %s\n", which);
+  std::fflush(stdout);
   if (std::strcmp(which, "double-free") == 0) {
     void* p = launder(std::malloc(100));
     std::free(p);

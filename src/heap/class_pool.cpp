@@ -1,0 +1,140 @@
+#include "heap/class_pool.hpp"
+
+#include <mutex>
+
+#include "heap/segments.hpp"
+#include "heap/size_classes.hpp"
+#include "heap/slab.hpp"
+
+namespace rulloc::heap {
+namespace {
+
+// One empty slab per class stays in its pool, so a loop that allocates and
+// frees a batch does not take and give back a slab every time.
+constexpr std::size_t kKeepEmpty = 1;
+
+struct alignas(64) Pool {
+  std::mutex lock;
+  Slab* with_room = nullptr;  // slabs with free or uncarved blocks
+  std::size_t empty = 0;      // listed slabs with no block in use
+};
+
+Pool pools[kClassCount];
+
+void list(Pool& pool, Slab* slab) noexcept {
+  slab->prev = nullptr;
+  slab->next = pool.with_room;
+  if (pool.with_room != nullptr) pool.with_room->prev = slab;
+  pool.with_room = slab;
+  slab->listed = true;
+}
+
+void unlist(Pool& pool, Slab* slab) noexcept {
+  if (slab->prev != nullptr) {
+    slab->prev->next = slab->next;
+  } else {
+    pool.with_room = slab->next;
+  }
+  if (slab->next != nullptr) slab->next->prev = slab->prev;
+  slab->listed = false;
+}
+
+// Cuts up to `count` blocks from the untouched end of `slab`, in address
+// order, in front of `*head`.
+std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head) noexcept {
+  const std::size_t left = slab->capacity - slab->carved;
+  const std::size_t n = count < left ? count : left;
+  if (n == 0) return 0;
+  std::byte* first =
+      slab_start(slab) + std::size_t{slab->carved} * slab->block_size;
+  FreeBlock* next = *head;
+  for (std::size_t i = n; i-- > 0;) {
+    auto* block = reinterpret_cast<FreeBlock*>(first + i * slab->block_size);
+    block->next = next;
+    block->canary = canary_of(block);
+    next = block;
+  }
+  *head = next;
+  slab->carved = static_cast<std::uint16_t>(slab->carved + n);
+  return n;
+}
+
+}  // namespace
+
+std::size_t pool_take(std::size_t size_class, std::size_t count,
+                      FreeBlock** head) noexcept {
+  Pool& pool = pools[size_class];
+  std::lock_guard guard(pool.lock);
+  std::size_t taken = 0;
+  *head = nullptr;
+  while (taken < count) {
+    Slab* slab = pool.with_room;
+    if (slab == nullptr) {
+      if ((slab = take_slab(size_class)) == nullptr) break;
+      list(pool, slab);
+      ++pool.empty;
+    }
+    const std::size_t before = taken;
+    while (taken < count && slab->free != nullptr) {
+      FreeBlock* block = slab->free;
+      slab->free = block->next;
+      block->next = *head;
+      *head = block;
+      ++taken;
+    }
+    taken += carve(slab, count - taken, head);
+    if (slab->used == 0) --pool.empty;
+    slab->used = static_cast<std::uint16_t>(slab->used + (taken - before));
+    if (slab->free == nullptr && slab->carved == slab->capacity) {
+      unlist(pool, slab);
+    }
+  }
+  return taken;
+}
+
+void pool_give(std::size_t size_class, FreeBlock* head) noexcept {
+  Pool& pool = pools[size_class];
+  std::lock_guard guard(pool.lock);
+  while (head != nullptr) {
+    FreeBlock* block = head;
+    head = block->next;
+    Slab* slab = slab_of(block);
+    block->next = slab->free;
+    slab->free = block;
+    if (--slab->used == 0) {
+      if (pool.empty >= kKeepEmpty) {
+        if (slab->listed) unlist(pool, slab);
+        give_back_slab(slab);
+        continue;
+      }
+      ++pool.empty;
+    }
+    if (!slab->listed) list(pool, slab);
+  }
+}
+
+void pool_trim() noexcept {
+  for (Pool& pool : pools) {
+    std::lock_guard guard(pool.lock);
+    Slab* slab = pool.with_room;
+    while (slab != nullptr) {
+      Slab* next = slab->next;
+      if (slab->used == 0) {
+        unlist(pool, slab);
+        --pool.empty;
+        give_back_slab(slab);
+      }
+      slab = next;
+    }
+  }
+}
+
+void lock_pools() noexcept {
+  for (Pool& pool : pools) pool.lock.lock();
+}
+
+void unlock_pools() noexcept {
+  for (std::size_t i = kClassCount; i-- > 0;) pools[i].lock.unlock();
+}
+
+}  // namespace rulloc::heap

@@ -1,0 +1,32 @@
+// A free small block: the first word links it to the next free block, the
+// second holds a canary that only free blocks carry. A free() that finds the
+// canary in place is a double free; allocation wipes it.
+//
+//   +-----------+-------------------+--------------------
+//   | next      | secret ^ address  | (old contents)
+//   +-----------+-------------------+--------------------
+//    8 bytes     8 bytes
+#pragma once
+
+#include <cstdint>
+
+namespace rulloc::heap {
+
+struct FreeBlock {
+  FreeBlock* next;
+  std::uintptr_t canary;
+};
+
+// Random per process (set once when the heap is built), so no program
+// writes the canary by chance and no attacker can predict it.
+inline std::uintptr_t free_block_secret = 0;
+
+inline std::uintptr_t canary_of(const FreeBlock* block) noexcept {
+  return free_block_secret ^ reinterpret_cast<std::uintptr_t>(block);
+}
+
+inline bool looks_free(const FreeBlock* block) noexcept {
+  return block->canary == canary_of(block);
+}
+
+}  // namespace rulloc::heap

@@ -1,0 +1,156 @@
+#include "heap/segments.hpp"
+
+#include <bit>
+#include <mutex>
+
+#include "core/alignment.hpp"
+#include "heap/size_classes.hpp"
+#include "platform/platform.hpp"
+
+namespace rulloc::heap {
+namespace {
+
+// Up to this many free slabs (1 MiB) keep their pages, so a program that
+// frees and allocates in turn does not fault the same pages in again.
+constexpr std::size_t kMaxDirtySlabs = 16;
+
+std::mutex lock;
+Segment* open_segments = nullptr;  // segments with at least one free slab
+std::size_t segment_count = 0;
+std::size_t slabs_in_use = 0;
+std::size_t dirty_slabs = 0;
+
+// Slab 0 holds the header; every other slab starts free.
+constexpr std::uint64_t kAllSlabs = ~std::uint64_t{1};
+
+void open(Segment* segment) noexcept {
+  segment->prev = nullptr;
+  segment->next = open_segments;
+  if (open_segments != nullptr) open_segments->prev = segment;
+  open_segments = segment;
+  segment->open = true;
+}
+
+void close(Segment* segment) noexcept {
+  if (segment->prev != nullptr) {
+    segment->prev->next = segment->next;
+  } else {
+    open_segments = segment->next;
+  }
+  if (segment->next != nullptr) segment->next->prev = segment->prev;
+  segment->open = false;
+}
+
+void mark(const Segment* segment) noexcept {
+  const auto index = reinterpret_cast<std::uintptr_t>(segment) >> kSegmentShift;
+  segment_map[index / 64].fetch_or(std::uint64_t{1} << (index % 64),
+                                   std::memory_order_release);
+}
+
+// Maps twice the size and unmaps the ends, so the segment is aligned to its
+// size (mmap only promises pages).
+Segment* map_segment() noexcept {
+  const auto base = static_cast<std::byte*>(platform::map(2 * kSegmentBytes));
+  if (base == nullptr) return nullptr;
+  std::byte* aligned = core::align_up(base, kSegmentBytes);
+  const auto head = static_cast<std::size_t>(aligned - base);
+  if (head > 0) platform::unmap(base, head);
+  platform::unmap(aligned + kSegmentBytes, kSegmentBytes - head);
+  auto* segment = reinterpret_cast<Segment*>(aligned);
+  segment->free_slabs = kAllSlabs;
+  segment->dirty_slabs = 0;
+  mark(segment);
+  ++segment_count;
+  open(segment);
+  return segment;
+}
+
+Segment* segment_of(const Slab* slab) noexcept {
+  return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(slab) &
+                                    ~(kSegmentBytes - 1));
+}
+
+std::size_t index_of(const Slab* slab) noexcept {
+  return static_cast<std::size_t>(slab - segment_of(slab)->slabs);
+}
+
+// Purges the dirty free slabs of one segment, a run of neighbours at a time.
+std::size_t purge(Segment* segment) noexcept {
+  std::size_t purged = 0;
+  std::uint64_t dirty = segment->dirty_slabs;
+  while (dirty != 0) {
+    const auto first = static_cast<std::size_t>(std::countr_zero(dirty));
+    const auto run = static_cast<std::size_t>(std::countr_one(dirty >> first));
+    platform::purge(slab_start(&segment->slabs[first]), run * kSlabBytes);
+    purged += run * kSlabBytes;
+    dirty &= run == 64 ? 0 : ~(((std::uint64_t{1} << run) - 1) << first);
+  }
+  dirty_slabs -= purged / kSlabBytes;
+  segment->dirty_slabs = 0;
+  return purged;
+}
+
+}  // namespace
+
+Slab* take_slab(std::size_t size_class) noexcept {
+  std::lock_guard guard(lock);
+  Segment* segment = open_segments;
+  if (segment == nullptr && (segment = map_segment()) == nullptr) {
+    return nullptr;
+  }
+  // A slab whose pages are still there costs no page faults.
+  std::uint64_t choice = segment->free_slabs & segment->dirty_slabs;
+  if (choice == 0) choice = segment->free_slabs;
+  const auto index = static_cast<std::size_t>(std::countr_zero(choice));
+  const std::uint64_t bit = std::uint64_t{1} << index;
+  if ((segment->dirty_slabs & bit) != 0) --dirty_slabs;
+  segment->free_slabs &= ~bit;
+  segment->dirty_slabs &= ~bit;
+  if (segment->free_slabs == 0) close(segment);
+  ++slabs_in_use;
+
+  Slab* slab = &segment->slabs[index];
+  const std::size_t size = class_size(size_class);
+  *slab = Slab{};
+  slab->block_size = static_cast<std::uint32_t>(size);
+  slab->reciprocal =
+      static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) / size);
+  slab->capacity = static_cast<std::uint16_t>(kSlabBytes / size);
+  slab->size_class = static_cast<std::uint8_t>(size_class);
+  return slab;
+}
+
+void give_back_slab(Slab* slab) noexcept {
+  std::lock_guard guard(lock);
+  Segment* segment = segment_of(slab);
+  const std::uint64_t bit = std::uint64_t{1} << index_of(slab);
+  // From now on no pointer into this slab passes is_block_start().
+  slab->capacity = 0;
+  slab->block_size = 0;
+  slab->reciprocal = 0;
+  segment->free_slabs |= bit;
+  segment->dirty_slabs |= bit;
+  --slabs_in_use;
+  if (!segment->open) open(segment);
+  if (++dirty_slabs > kMaxDirtySlabs) purge(segment);
+}
+
+std::size_t purge_free_slabs() noexcept {
+  std::lock_guard guard(lock);
+  std::size_t purged = 0;
+  for (Segment* segment = open_segments; segment != nullptr;
+       segment = segment->next) {
+    purged += purge(segment);
+  }
+  return purged;
+}
+
+SegmentStats segment_stats() noexcept {
+  std::lock_guard guard(lock);
+  return {segment_count, slabs_in_use};
+}
+
+void lock_segments() noexcept { lock.lock(); }
+void unlock_segments() noexcept { lock.unlock(); }
+
+}  // namespace rulloc::heap

@@ -1,0 +1,96 @@
+// Slabs hold small blocks of one size class, without per-block headers:
+// everything about a block is found from its address. Slabs are carved from
+// segments, 4 MiB mappings aligned to 4 MiB, whose first slab holds the
+// descriptors of all of them.
+//
+//   segment (4 MiB, aligned to 4 MiB)
+//   +---------------+------------+------------+-----+------------+
+//   | header        | slab 1     | slab 2     | ... | slab 63    |
+//   | Slab[64]      | class 48 B | (free)     |     | class 1 KiB|
+//   +---------------+------------+------------+-----+------------+
+//   slab 1 (64 KiB, aligned to 64 KiB)
+//   +------+------+------+------+---------------------+------+
+//   | 48 B | 48 B | 48 B | 48 B |         ...         | tail |
+//   +------+------+------+------+---------------------+------+
+//
+// From a pointer p: segment = p rounded down to 4 MiB, slab = bits 16..21
+// of p, block index = (p mod 64 KiB) / size (a multiply, not a divide).
+// A process-wide bitmap, one bit per 4 MiB of address space, says which
+// addresses belong to segments, so any pointer can be classified safely.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "heap/free_block.hpp"
+
+namespace rulloc::heap {
+
+inline constexpr std::size_t kSlabShift = 16;
+inline constexpr std::size_t kSlabBytes = std::size_t{1} << kSlabShift;
+inline constexpr std::size_t kSegmentShift = 22;
+inline constexpr std::size_t kSegmentBytes = std::size_t{1} << kSegmentShift;
+inline constexpr std::size_t kSlabsPerSegment = kSegmentBytes / kSlabBytes;
+// User-space addresses on x86-64 and AArch64 (4-level page tables).
+inline constexpr std::size_t kAddressBits = 47;
+
+struct Slab {
+  FreeBlock* free;  // blocks given back and not handed out again
+  Slab* next;       // in its class pool's list of slabs with room
+  Slab* prev;
+  std::uint32_t block_size;  // 0 while the slab is not in use
+  std::uint32_t reciprocal;  // ceil(2^32 / block_size): division by multiply
+  std::uint16_t capacity;    // blocks that fit; 0 while not in use
+  std::uint16_t carved;      // blocks cut from the untouched end so far
+  std::uint16_t used;        // blocks out with threads or the program
+  std::uint8_t size_class;
+  bool listed;  // in its pool's list
+};
+
+struct Segment {
+  Slab slabs[kSlabsPerSegment];  // slabs[0] is the header itself: never used
+  Segment* next;                 // in the list of segments with free slabs
+  Segment* prev;
+  std::uint64_t free_slabs;   // bit i: slab i is not in use
+  std::uint64_t dirty_slabs;  // bit i: free, but its pages are not purged
+  bool open;                  // in the list of segments with free slabs
+};
+
+static_assert(sizeof(Segment) <= 4096, "the header fits in one page");
+
+inline std::atomic<std::uint64_t>
+    segment_map[(std::size_t{1} << (kAddressBits - kSegmentShift)) / 64];
+
+// The descriptor of the slab holding `pointer`, or nullptr when `pointer`
+// lies in no segment (it may be a block of the engine, or foreign).
+inline Slab* slab_of(const void* pointer) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  if ((address >> kAddressBits) != 0) return nullptr;
+  const std::uintptr_t index = address >> kSegmentShift;
+  const std::uint64_t word =
+      segment_map[index / 64].load(std::memory_order_relaxed);
+  if (((word >> (index % 64)) & 1) == 0) return nullptr;
+  auto* segment = reinterpret_cast<Segment*>(address & ~(kSegmentBytes - 1));
+  return &segment->slabs[(address >> kSlabShift) % kSlabsPerSegment];
+}
+
+inline std::byte* slab_start(const Slab* slab) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(slab);
+  auto* segment =
+      reinterpret_cast<const Segment*>(address & ~(kSegmentBytes - 1));
+  const auto index = static_cast<std::size_t>(slab - segment->slabs);
+  return reinterpret_cast<std::byte*>((address & ~(kSegmentBytes - 1)) +
+                                      (index << kSlabShift));
+}
+
+// True when `pointer` is the start of a block of `slab` (a slab not in use
+// has capacity 0, so nothing is).
+inline bool is_block_start(const Slab* slab, const void* pointer) noexcept {
+  const std::uint64_t offset =
+      reinterpret_cast<std::uintptr_t>(pointer) & (kSlabBytes - 1);
+  const std::uint64_t index = (offset * slab->reciprocal) >> 32;
+  return index * slab->block_size == offset && index < slab->capacity;
+}
+
+}  // namespace rulloc::heap
