@@ -11,6 +11,7 @@
 #include <new>
 
 #include <sys/random.h>
+#include <time.h>
 
 #include <bit>
 
@@ -85,31 +86,9 @@ void add_counters(const ThreadCounters& local) noexcept {
   }
 }
 
-// Counters are kept per thread and added to the process-wide ones every
-// kFlushEvery events, so the fast path touches no shared cache line. Big
-// blocks are added at once, so the peak sees them; so is everything a
-// thread counts after its exit hook ran (nothing would add it later).
-constexpr std::size_t kFlushEvery = 256;
-constexpr long long kFlushBytes = 64 * 1024;
-
-void flush_local(ThreadCounters& local) noexcept {
-  add_counters(local);
-  local = {};
-}
-
-inline void count(long long bytes, bool allocation) noexcept {
-  ThreadCounters& local = cache_counters();
-  if (allocation) {
-    ++local.allocations;
-  } else {
-    ++local.frees;
-  }
-  local.bytes += bytes;
-  if (local.allocations + local.frees >= kFlushEvery || bytes >= kFlushBytes ||
-      bytes <= -kFlushBytes || cache_exited()) {
-    flush_local(local);
-  }
-}
+// Counters are kept per thread (thread_cache.hpp) and added to these every
+// few hundred events. Big blocks are added at once, so the peak sees them.
+constexpr std::size_t kFlushBytes = 64 * 1024;
 
 void before_fork() noexcept {
   lock_pools();
@@ -127,8 +106,9 @@ void after_fork() noexcept {
 std::uintptr_t random_secret() noexcept {
   std::uintptr_t secret = 0;
   if (getrandom(&secret, sizeof(secret), GRND_NONBLOCK) != sizeof(secret)) {
-    secret = static_cast<std::uintptr_t>(__builtin_ia32_rdtsc()) *
-                 0x9E3779B97F4A7C15u ^
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    secret = (static_cast<std::uintptr_t>(now.tv_nsec) * 0x9E3779B97F4A7C15u) ^
              reinterpret_cast<std::uintptr_t>(&secret);
   }
   return secret | 1;  // never 0, so a zeroed block never looks free
@@ -164,26 +144,20 @@ inline Engine& engine() noexcept {
   return build_engine();
 }
 
-void count_allocation(std::size_t bytes) noexcept {
-  count(static_cast<long long>(bytes), true);
-}
-
-void count_free(std::size_t bytes) noexcept {
-  count(-static_cast<long long>(bytes), false);
+// For engine blocks, which may be big.
+void count_big(std::size_t bytes, bool allocation) noexcept {
+  const auto signed_bytes = static_cast<long long>(bytes);
+  count_event(allocation ? signed_bytes : -signed_bytes, allocation);
+  if (bytes >= kFlushBytes) flush_counters();
 }
 
 [[gnu::destructor]] void at_exit() {
   if (state.load(std::memory_order_acquire) == 2 && show_stats) print_stats();
 }
 
-}  // namespace
-
-namespace {
-
-// The slab of a small block `pointer`, checked: a pointer that is not the
-// start of a block in use stops the program.
-FreeBlock* checked_small_block(Slab* slab, const void* pointer,
-                               const char* operation) noexcept {
+// Stops the program for a pointer into a slab that is not a block in use.
+[[gnu::cold, gnu::noinline]] void report_small_misuse(
+    const Slab* slab, const void* pointer, const char* operation) noexcept {
   if (slab->capacity == 0) {
     core::report_misuse(operation, pointer,
                         "no block lives there (double free, or a pointer "
@@ -192,38 +166,58 @@ FreeBlock* checked_small_block(Slab* slab, const void* pointer,
   if (!is_block_start(slab, pointer)) {
     core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
+  core::report_misuse(operation, pointer, "double free (block already free)");
+}
+
+// `pointer`, which lies in `slab`, as a block in use; anything else stops
+// the program.
+inline FreeBlock* checked_small_block(const Slab* slab, const void* pointer,
+                                      const char* operation) noexcept {
   auto* block = static_cast<FreeBlock*>(const_cast<void*>(pointer));
-  if (looks_free(block)) {
-    core::report_misuse(operation, pointer, "double free (block already free)");
+  if (!is_block_start(slab, pointer) || looks_free(block)) [[unlikely]] {
+    report_small_misuse(slab, pointer, operation);
   }
   return block;
 }
 
-void* allocate_small(std::size_t size_class, std::size_t size,
-                     bool zeroed) noexcept {
-  void* block = cache_allocate(size_class);
-  if (block == nullptr) [[unlikely]] {
+[[gnu::noinline]] void* allocate_small_slow(std::size_t size_class,
+                                            std::size_t size,
+                                            bool zeroed) noexcept {
+  engine();  // builds the heap on the first call
+  void* block = cache_pop_slow(size_class, kClassSizes[size_class]);
+  if (block == nullptr) {
     if (verbose) say("rulloc: allocation failed\n");
     return nullptr;
   }
   if (zeroed) std::memset(block, 0, size);
-  count_allocation(class_size(size_class));
   return block;
 }
 
-void release_small(Slab* slab, void* pointer) noexcept {
-  FreeBlock* block = checked_small_block(slab, pointer, "free");
-  count_free(slab->block_size);
-  cache_free(slab->size_class, block);
+inline void* allocate_small(std::size_t size_class, std::size_t size,
+                            bool zeroed) noexcept {
+  void* block = cache_pop(size_class, kClassSizes[size_class]);
+  if (block == nullptr) [[unlikely]] {
+    return allocate_small_slow(size_class, size, zeroed);
+  }
+  if (zeroed) std::memset(block, 0, size);
+  return block;
 }
 
-}  // namespace
+[[gnu::noinline]] void release_small_slow(const Slab* slab,
+                                          FreeBlock* block) noexcept {
+  cache_push_slow(slab->size_class, block, slab->block_size);
+}
 
-void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
-  Engine& heap = engine();
-  if (align == kMallocAlign && size <= kMaxSmallSize) [[likely]] {
-    return allocate_small(class_for_request(size), size, zeroed);
+inline void release_small(const Slab* slab, void* pointer) noexcept {
+  FreeBlock* block = checked_small_block(slab, pointer, "free");
+  if (!cache_push(slab->size_class, block, slab->block_size)) [[unlikely]] {
+    release_small_slow(slab, block);
   }
+}
+
+[[gnu::noinline]] void* allocate_other(std::size_t size, std::size_t align,
+                                       bool zeroed) noexcept {
+  Engine& heap = engine();
   if (!core::is_power_of_two(align)) return nullptr;
   // Every block is at least malloc-aligned.
   if (align < kMallocAlign) align = kMallocAlign;
@@ -235,25 +229,39 @@ void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
   }
   Allocation result = heap.allocate(Layout{size, align}, zeroed);
   if (result.ptr != nullptr) {
-    count_allocation(result.size);
+    count_big(result.size, true);
   } else if (verbose) {
     say("rulloc: allocation failed\n");
   }
   return result.ptr;
 }
 
-void release(void* pointer) noexcept {
+[[gnu::noinline]] void release_other(void* pointer) noexcept {
   if (pointer == nullptr) return;
-  if (Slab* slab = slab_of(pointer)) {
+  count_big(engine().deallocate(pointer), false);
+}
+
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
+  if (align == kMallocAlign && size <= kMaxSmallSize) [[likely]] {
+    return allocate_small(class_for_request(size), size, zeroed);
+  }
+  return allocate_other(size, align, zeroed);
+}
+
+void release(void* pointer) noexcept {
+  // No segment lies at address 0, so nullptr goes the other way.
+  if (const Slab* slab = slab_of(pointer)) [[likely]] {
     release_small(slab, pointer);
     return;
   }
-  count_free(engine().deallocate(pointer));
+  release_other(pointer);
 }
 
 void* reallocate(void* pointer, std::size_t size) noexcept {
   Engine& heap = engine();
-  if (Slab* slab = slab_of(pointer)) {
+  if (const Slab* slab = slab_of(pointer)) {
     checked_small_block(slab, pointer, "realloc");
     const std::size_t old_size = slab->block_size;
     // Stay when the block fits and would not waste more than half.
@@ -273,14 +281,14 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     void* moved = allocate(size, kMallocAlign, false);
     if (moved == nullptr) return nullptr;
     std::memcpy(moved, pointer, size < old_size ? size : old_size);
-    count_free(heap.deallocate(pointer));
+    count_big(heap.deallocate(pointer), false);
     return moved;
   }
   Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
                                       Layout{size, kMallocAlign});
   if (result.ptr == nullptr) return nullptr;
-  count_free(old_size);
-  count_allocation(result.size);
+  count_big(old_size, false);
+  count_big(result.size, true);
   return result.ptr;
 }
 
@@ -302,7 +310,7 @@ std::size_t trim() noexcept {
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& heap = engine();
-  flush_local(cache_counters());
+  flush_counters();
   *out = rulloc_malloc_stats{};
   out->allocations = allocations.load(std::memory_order_relaxed);
   out->frees = frees.load(std::memory_order_relaxed);

@@ -35,7 +35,18 @@ constexpr auto make_request_table() {
 
 inline constexpr auto request_table = make_request_table();
 
+constexpr auto make_size_table() {
+  std::array<std::uint32_t, kClassCount> table{};
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    table[c] = static_cast<std::uint32_t>(class_size(c));
+  }
+  return table;
+}
+
 }  // namespace class_tables
+
+// class_size() as a table, for the fast paths.
+inline constexpr auto kClassSizes = class_tables::make_size_table();
 
 // The smallest class that holds `size` bytes (size <= kMaxSmallSize).
 constexpr std::size_t class_for_request(std::size_t size) noexcept {

@@ -10,7 +10,11 @@ __thread ThreadCache thread_cache __attribute__((tls_model("initial-exec")));
 
 namespace {
 
-void (*flush_counters)(const ThreadCounters&) = nullptr;
+// Counters go to the process-wide ones every this many events, so the fast
+// path touches no shared cache line.
+constexpr std::uint32_t kFlushEvery = 256;
+
+void (*add_counters)(const ThreadCounters&) = nullptr;
 pthread_key_t exit_key;
 
 // Unlinks up to `count` blocks from the head of a class cache.
@@ -18,7 +22,7 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
   FreeBlock* head = cached.head;
   if (head == nullptr || count == 0) return nullptr;
   FreeBlock* last = head;
-  std::size_t n = 1;
+  std::uint32_t n = 1;
   while (n < count && last->next != nullptr) {
     last = last->next;
     ++n;
@@ -31,16 +35,26 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
 
 void at_thread_exit(void*) noexcept {
   cache_flush();
-  thread_cache.state = CacheState::kGone;  // later frees go straight back
-  flush_counters(thread_cache.counters);
-  thread_cache.counters = {};
+  // From now on every block and every count goes straight through.
+  thread_cache.state = CacheState::kGone;
+  for (ClassCache& cached : thread_cache.classes) cached.limit = 0;
+  thread_cache.flush_after = 0;
+  flush_counters();
 }
 
-bool activate() noexcept {
-  if (thread_cache.state == CacheState::kGone || flush_counters == nullptr) {
+// Sets the cache up on the thread's first use. False when it cannot be
+// (after the exit hook, or before the heap is built).
+bool ready() noexcept {
+  if (thread_cache.state == CacheState::kActive) return true;
+  if (thread_cache.state == CacheState::kGone || add_counters == nullptr) {
     return false;
   }
   thread_cache.state = CacheState::kActive;
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    thread_cache.classes[c].limit =
+        static_cast<std::uint32_t>(cache_capacity(c));
+  }
+  thread_cache.flush_after = kFlushEvery;
   // A key with a destructor is how a thread's exit is noticed without
   // allocating; it has to be set once per thread.
   pthread_setspecific(exit_key, &thread_cache);
@@ -50,44 +64,72 @@ bool activate() noexcept {
 }  // namespace
 
 void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept {
-  flush_counters = on_flush;
+  add_counters = on_flush;
   pthread_key_create(&exit_key, at_thread_exit);
 }
 
-void* cache_refill(std::size_t size_class) noexcept {
-  if (thread_cache.state != CacheState::kActive && !activate()) {
-    // After this thread's exit hook: one block at a time, no cache.
-    FreeBlock* block;
-    if (pool_take(size_class, 1, &block) == 0) return nullptr;
-    block->canary = 0;
-    return block;
+namespace {
+
+void count(long long bytes, bool allocation) noexcept {
+  ThreadCounters& local = thread_cache.counters;
+  ++(allocation ? local.allocations : local.frees);
+  local.bytes += bytes;
+  if (++thread_cache.events >= thread_cache.flush_after) {
+    ready();
+    flush_counters();
   }
-  ClassCache& cached = thread_cache.classes[size_class];
-  cached.count +=
-      pool_take(size_class, cache_capacity(size_class) / 2, &cached.head);
-  if (cached.head == nullptr) return nullptr;
-  return cache_allocate(size_class);
 }
 
-void cache_overflow(std::size_t size_class, FreeBlock* block) noexcept {
+}  // namespace
+
+void count_event(long long bytes, bool allocation) noexcept {
+  count(bytes, allocation);
+}
+
+void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
+  FreeBlock* block = nullptr;
+  if (!ready()) {
+    // After this thread's exit hook: one block at a time, no cache.
+    if (pool_take(size_class, 1, &block) == 0) return nullptr;
+  } else {
+    ClassCache& cached = thread_cache.classes[size_class];
+    if (cached.head == nullptr) {
+      cached.count = static_cast<std::uint32_t>(
+          pool_take(size_class, cached.limit / 2, &cached.head));
+      if (cached.head == nullptr) return nullptr;
+    }
+    block = cached.head;
+    cached.head = block->next;
+    --cached.count;
+  }
+  block->canary = 0;
+  count(bytes, true);
+  return block;
+}
+
+void cache_push_slow(std::size_t size_class, FreeBlock* block,
+                     std::uint32_t bytes) noexcept {
   block->canary = canary_of(block);
-  if (thread_cache.state != CacheState::kActive && !activate()) {
+  if (!ready()) {
     block->next = nullptr;
     pool_give(size_class, block);
-    return;
+  } else {
+    ClassCache& cached = thread_cache.classes[size_class];
+    if (cached.count >= cached.limit) {
+      pool_give(size_class, detach(cached, cached.limit / 2));
+    }
+    block->next = cached.head;
+    cached.head = block;
+    ++cached.count;
   }
-  ClassCache& cached = thread_cache.classes[size_class];
-  if (cached.count >= cache_capacity(size_class)) {
-    pool_give(size_class, detach(cached, cache_capacity(size_class) / 2));
-  }
-  block->next = cached.head;
-  cached.head = block;
-  ++cached.count;
+  count(-static_cast<long long>(bytes), false);
 }
 
-ThreadCounters& cache_counters() noexcept {
-  if (thread_cache.state == CacheState::kUnused) activate();
-  return thread_cache.counters;
+void flush_counters() noexcept {
+  if (add_counters == nullptr) return;
+  add_counters(thread_cache.counters);
+  thread_cache.counters = {};
+  thread_cache.events = 0;
 }
 
 void cache_flush() noexcept {

@@ -11,7 +11,9 @@
 //         +---- class pools -------+   (one lock per class, slabs)
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
@@ -26,7 +28,11 @@ struct ThreadCounters {
 
 struct ClassCache {
   FreeBlock* head;
-  std::size_t count;
+  std::uint32_t count;
+  // Blocks the class may hold: 0 until the cache is set up and after the
+  // thread's exit hook, so a single compare sends those cases to the slow
+  // path.
+  std::uint32_t limit;
 };
 
 enum class CacheState : unsigned char { kUnused, kActive, kGone };
@@ -35,8 +41,10 @@ enum class CacheState : unsigned char { kUnused, kActive, kGone };
 // could call malloc), ready from the thread's first instruction.
 struct ThreadCache {
   ClassCache classes[kClassCount];
-  CacheState state;
   ThreadCounters counters;
+  std::uint32_t events;       // counted since the last flush of the counters
+  std::uint32_t flush_after;  // 0 until set up and after the exit hook
+  CacheState state;
 };
 
 extern __thread ThreadCache thread_cache
@@ -48,48 +56,63 @@ constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
   return blocks < 8 ? 8 : (blocks > 256 ? 256 : blocks);
 }
 
-// Slow paths, out of line.
-void* cache_refill(std::size_t size_class) noexcept;
-void cache_overflow(std::size_t size_class, FreeBlock* block) noexcept;
+// The fast paths below touch only this thread's cache and counters, and
+// call nothing: anything unusual (empty or full class, counters due, cache
+// not set up) makes them return nullptr / false, and the caller then takes
+// the matching slow path, out of line.
 
-// A block of `size_class`, or nullptr when the kernel gives no memory.
-inline void* cache_allocate(std::size_t size_class) noexcept {
-  ClassCache& cached = thread_cache.classes[size_class];
+// A free block of `size_class` (counted as `bytes` allocated), or nullptr.
+inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
+  ThreadCache& cache = thread_cache;
+  ClassCache& cached = cache.classes[size_class];
   FreeBlock* block = cached.head;
-  if (block == nullptr) [[unlikely]]
-    return cache_refill(size_class);
+  if (block == nullptr || cache.events >= cache.flush_after) [[unlikely]] {
+    return nullptr;
+  }
   cached.head = block->next;
   --cached.count;
   block->canary = 0;
+  ++cache.events;
+  ++cache.counters.allocations;
+  cache.counters.bytes += bytes;
   return block;
 }
 
-// Keeps a checked, freed block of `size_class`.
-inline void cache_free(std::size_t size_class, FreeBlock* block) noexcept {
-  ClassCache& cached = thread_cache.classes[size_class];
-  if (cached.count >= cache_capacity(size_class) ||
-      thread_cache.state != CacheState::kActive) [[unlikely]] {
-    cache_overflow(size_class, block);
-    return;
+// Keeps a checked, freed block of `size_class` (counted as `bytes` freed),
+// or returns false.
+inline bool cache_push(std::size_t size_class, FreeBlock* block,
+                       std::uint32_t bytes) noexcept {
+  ThreadCache& cache = thread_cache;
+  ClassCache& cached = cache.classes[size_class];
+  if (cached.count >= cached.limit || cache.events >= cache.flush_after)
+      [[unlikely]] {
+    return false;
   }
   block->next = cached.head;
   block->canary = canary_of(block);
   cached.head = block;
   ++cached.count;
+  ++cache.events;
+  ++cache.counters.frees;
+  cache.counters.bytes -= bytes;
+  return true;
 }
 
-// This thread's counters since their last flush, which the caller adds to
-// the process-wide ones.
-ThreadCounters& cache_counters() noexcept;
-// True once this thread's exit hook has run: its counters are no longer
-// flushed for it.
-inline bool cache_exited() noexcept {
-  return thread_cache.state == CacheState::kGone;
-}
+// The slow paths: cache_pop() and cache_push() for any case. Blocks come
+// from and go to the class pools in batches; nullptr when the kernel gives
+// no memory.
+void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept;
+void cache_push_slow(std::size_t size_class, FreeBlock* block,
+                     std::uint32_t bytes) noexcept;
 
-// Once, before any thread uses a cache: what to call with counters when a
-// thread's cache is flushed at exit.
+// Counts an allocation or free done outside the cache (engine blocks).
+void count_event(long long bytes, bool allocation) noexcept;
+
+// Once, before any thread uses a cache: what to call with counters to add
+// them to the process-wide ones.
 void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept;
+// Adds this thread's counters to the process-wide ones now.
+void flush_counters() noexcept;
 // Gives this thread's cached blocks back to the pools.
 void cache_flush() noexcept;
 
