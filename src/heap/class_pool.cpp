@@ -42,14 +42,15 @@ void unlist(Pool& pool, Slab* slab) noexcept {
 // Cuts up to `count` blocks from the untouched end of `slab`, in address
 // order, in front of `*head`.
 std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head) noexcept {
-  const std::size_t left = slab->capacity - slab->carved;
+  const SlabShape& shape = slab_shape(slab);
+  const std::size_t left = shape.capacity - slab->carved;
   const std::size_t n = count < left ? count : left;
   if (n == 0) return 0;
   std::byte* first =
-      slab_start(slab) + std::size_t{slab->carved} * slab->block_size;
+      slab_start(slab) + std::size_t{slab->carved} * shape.block_size;
   FreeBlock* next = *head;
   for (std::size_t i = n; i-- > 0;) {
-    auto* block = reinterpret_cast<FreeBlock*>(first + i * slab->block_size);
+    auto* block = reinterpret_cast<FreeBlock*>(first + i * shape.block_size);
     block->next = next;
     block->canary = canary_of(block);
     next = block;
@@ -85,7 +86,7 @@ std::size_t pool_take(std::size_t size_class, std::size_t count,
     taken += carve(slab, count - taken, head);
     if (slab->used == 0) --pool.empty;
     slab->used = static_cast<std::uint16_t>(slab->used + (taken - before));
-    if (slab->free == nullptr && slab->carved == slab->capacity) {
+    if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
       unlist(pool, slab);
     }
   }

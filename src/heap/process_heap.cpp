@@ -157,13 +157,14 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
 
 // Stops the program for a pointer into a slab that is not a block in use.
 [[gnu::cold, gnu::noinline]] void report_small_misuse(
-    const Slab* slab, const void* pointer, const char* operation) noexcept {
+    const SlabShape* slab, const void* pointer,
+    const char* operation) noexcept {
   if (slab->capacity == 0) {
     core::report_misuse(operation, pointer,
                         "no block lives there (double free, or a pointer "
                         "rulloc never returned)");
   }
-  if (!is_block_start(slab, pointer)) {
+  if (!is_block_start(*slab, pointer)) {
     core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   core::report_misuse(operation, pointer, "double free (block already free)");
@@ -171,10 +172,11 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
 
 // `pointer`, which lies in `slab`, as a block in use; anything else stops
 // the program.
-inline FreeBlock* checked_small_block(const Slab* slab, const void* pointer,
+inline FreeBlock* checked_small_block(const SlabShape* slab,
+                                      const void* pointer,
                                       const char* operation) noexcept {
   auto* block = static_cast<FreeBlock*>(const_cast<void*>(pointer));
-  if (!is_block_start(slab, pointer) || looks_free(block)) [[unlikely]] {
+  if (!is_block_start(*slab, pointer) || looks_free(block)) [[unlikely]] {
     report_small_misuse(slab, pointer, operation);
   }
   return block;
@@ -203,12 +205,12 @@ inline void* allocate_small(std::size_t size_class, std::size_t size,
   return block;
 }
 
-[[gnu::noinline]] void release_small_slow(const Slab* slab,
+[[gnu::noinline]] void release_small_slow(const SlabShape* slab,
                                           FreeBlock* block) noexcept {
   cache_push_slow(slab->size_class, block, slab->block_size);
 }
 
-inline void release_small(const Slab* slab, void* pointer) noexcept {
+inline void release_small(const SlabShape* slab, void* pointer) noexcept {
   FreeBlock* block = checked_small_block(slab, pointer, "free");
   if (!cache_push(slab->size_class, block, slab->block_size)) [[unlikely]] {
     release_small_slow(slab, block);
@@ -252,7 +254,7 @@ void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
 
 void release(void* pointer) noexcept {
   // No segment lies at address 0, so nullptr goes the other way.
-  if (const Slab* slab = slab_of(pointer)) [[likely]] {
+  if (const SlabShape* slab = shape_of(pointer)) [[likely]] {
     release_small(slab, pointer);
     return;
   }
@@ -261,7 +263,7 @@ void release(void* pointer) noexcept {
 
 void* reallocate(void* pointer, std::size_t size) noexcept {
   Engine& heap = engine();
-  if (const Slab* slab = slab_of(pointer)) {
+  if (const SlabShape* slab = shape_of(pointer)) {
     checked_small_block(slab, pointer, "realloc");
     const std::size_t old_size = slab->block_size;
     // Stay when the block fits and would not waste more than half.
@@ -294,7 +296,7 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
 
 std::size_t usable_size(const void* pointer) noexcept {
   if (pointer == nullptr) return 0;
-  if (Slab* slab = slab_of(pointer)) {
+  if (const SlabShape* slab = shape_of(pointer)) {
     checked_small_block(slab, pointer, "malloc_usable_size");
     return slab->block_size;
   }

@@ -65,11 +65,6 @@ Segment* map_segment() noexcept {
   return segment;
 }
 
-Segment* segment_of(const Slab* slab) noexcept {
-  return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(slab) &
-                                    ~(kSegmentBytes - 1));
-}
-
 std::size_t index_of(const Slab* slab) noexcept {
   return static_cast<std::size_t>(slab - segment_of(slab)->slabs);
 }
@@ -110,13 +105,14 @@ Slab* take_slab(std::size_t size_class) noexcept {
   ++slabs_in_use;
 
   Slab* slab = &segment->slabs[index];
-  const std::size_t size = class_size(size_class);
   *slab = Slab{};
-  slab->block_size = static_cast<std::uint32_t>(size);
-  slab->reciprocal =
+  const std::size_t size = class_size(size_class);
+  SlabShape& shape = segment->shapes[index];
+  shape.block_size = static_cast<std::uint32_t>(size);
+  shape.reciprocal =
       static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) / size);
-  slab->capacity = static_cast<std::uint16_t>(kSlabBytes / size);
-  slab->size_class = static_cast<std::uint8_t>(size_class);
+  shape.capacity = static_cast<std::uint16_t>(kSlabBytes / size);
+  shape.size_class = static_cast<std::uint8_t>(size_class);
   return slab;
 }
 
@@ -125,9 +121,7 @@ void give_back_slab(Slab* slab) noexcept {
   Segment* segment = segment_of(slab);
   const std::uint64_t bit = std::uint64_t{1} << index_of(slab);
   // From now on no pointer into this slab passes is_block_start().
-  slab->capacity = 0;
-  slab->block_size = 0;
-  slab->reciprocal = 0;
+  slab_shape(slab) = SlabShape{};
   segment->free_slabs |= bit;
   segment->dirty_slabs |= bit;
   --slabs_in_use;

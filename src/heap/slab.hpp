@@ -6,7 +6,7 @@
 //   segment (4 MiB, aligned to 4 MiB)
 //   +---------------+------------+------------+-----+------------+
 //   | header        | slab 1     | slab 2     | ... | slab 63    |
-//   | Slab[64]      | class 48 B | (free)     |     | class 1 KiB|
+//   | shapes, state | class 48 B | (free)     |     | class 1 KiB|
 //   +---------------+------------+------------+-----+------------+
 //   slab 1 (64 KiB, aligned to 64 KiB)
 //   +------+------+------+------+---------------------+------+
@@ -35,22 +35,31 @@ inline constexpr std::size_t kSlabsPerSegment = kSegmentBytes / kSlabBytes;
 // User-space addresses on x86-64 and AArch64 (4-level page tables).
 inline constexpr std::size_t kAddressBits = 47;
 
+// What a slab holds: set when the slab is taken for a class, read by every
+// free. Kept apart from the slab's changing state (below), so frees on one
+// core do not miss the cache each time another core's pool updates a slab.
+struct SlabShape {
+  std::uint32_t block_size;  // 0 while the slab is not in use
+  std::uint32_t reciprocal;  // ceil(2^32 / block_size): division by multiply
+  std::uint16_t capacity;    // blocks that fit; 0 while not in use
+  std::uint8_t size_class;
+};
+
+// A slab's state, changed only under its class pool's lock.
 struct Slab {
   FreeBlock* free;  // blocks given back and not handed out again
   Slab* next;       // in its class pool's list of slabs with room
   Slab* prev;
-  std::uint32_t block_size;  // 0 while the slab is not in use
-  std::uint32_t reciprocal;  // ceil(2^32 / block_size): division by multiply
-  std::uint16_t capacity;    // blocks that fit; 0 while not in use
-  std::uint16_t carved;      // blocks cut from the untouched end so far
-  std::uint16_t used;        // blocks out with threads or the program
-  std::uint8_t size_class;
-  bool listed;  // in its pool's list
+  std::uint16_t carved;  // blocks cut from the untouched end so far
+  std::uint16_t used;    // blocks out with threads or the program
+  bool listed;           // in its pool's list
 };
 
 struct Segment {
-  Slab slabs[kSlabsPerSegment];  // slabs[0] is the header itself: never used
-  Segment* next;                 // in the list of segments with free slabs
+  // Index 0 describes the header itself: never used.
+  SlabShape shapes[kSlabsPerSegment];
+  Slab slabs[kSlabsPerSegment];
+  Segment* next;  // in the list of segments with free slabs
   Segment* prev;
   std::uint64_t free_slabs;   // bit i: slab i is not in use
   std::uint64_t dirty_slabs;  // bit i: free, but its pages are not purged
@@ -62,35 +71,52 @@ static_assert(sizeof(Segment) <= 4096, "the header fits in one page");
 inline std::atomic<std::uint64_t>
     segment_map[(std::size_t{1} << (kAddressBits - kSegmentShift)) / 64];
 
-// The descriptor of the slab holding `pointer`, or nullptr when `pointer`
-// lies in no segment (it may be a block of the engine, or foreign).
-inline Slab* slab_of(const void* pointer) noexcept {
+inline Segment* segment_of(const void* pointer) noexcept {
+  return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(pointer) &
+                                    ~(kSegmentBytes - 1));
+}
+
+inline std::size_t slab_index(const void* pointer) noexcept {
+  return (reinterpret_cast<std::uintptr_t>(pointer) >> kSlabShift) %
+         kSlabsPerSegment;
+}
+
+// The shape of the slab holding `pointer`, or nullptr when `pointer` lies
+// in no segment (it may be a block of the engine, or foreign).
+inline const SlabShape* shape_of(const void* pointer) noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(pointer);
   if ((address >> kAddressBits) != 0) return nullptr;
   const std::uintptr_t index = address >> kSegmentShift;
   const std::uint64_t word =
       segment_map[index / 64].load(std::memory_order_relaxed);
   if (((word >> (index % 64)) & 1) == 0) return nullptr;
-  auto* segment = reinterpret_cast<Segment*>(address & ~(kSegmentBytes - 1));
-  return &segment->slabs[(address >> kSlabShift) % kSlabsPerSegment];
+  return &segment_of(pointer)->shapes[slab_index(pointer)];
+}
+
+// The state of the slab holding `pointer`, which must lie in a segment.
+inline Slab* slab_of(const void* pointer) noexcept {
+  return &segment_of(pointer)->slabs[slab_index(pointer)];
+}
+
+inline SlabShape& slab_shape(const Slab* slab) noexcept {
+  Segment* segment = segment_of(slab);
+  return segment->shapes[static_cast<std::size_t>(slab - segment->slabs)];
 }
 
 inline std::byte* slab_start(const Slab* slab) noexcept {
-  const auto address = reinterpret_cast<std::uintptr_t>(slab);
-  auto* segment =
-      reinterpret_cast<const Segment*>(address & ~(kSegmentBytes - 1));
+  Segment* segment = segment_of(slab);
   const auto index = static_cast<std::size_t>(slab - segment->slabs);
-  return reinterpret_cast<std::byte*>((address & ~(kSegmentBytes - 1)) +
-                                      (index << kSlabShift));
+  return reinterpret_cast<std::byte*>(segment) + (index << kSlabShift);
 }
 
-// True when `pointer` is the start of a block of `slab` (a slab not in use
-// has capacity 0, so nothing is).
-inline bool is_block_start(const Slab* slab, const void* pointer) noexcept {
+// True when `pointer` is the start of a block of a slab of this shape (a
+// slab not in use has capacity 0, so nothing is).
+inline bool is_block_start(const SlabShape& shape,
+                           const void* pointer) noexcept {
   const std::uint64_t offset =
       reinterpret_cast<std::uintptr_t>(pointer) & (kSlabBytes - 1);
-  const std::uint64_t index = (offset * slab->reciprocal) >> 32;
-  return index * slab->block_size == offset && index < slab->capacity;
+  const std::uint64_t index = (offset * shape.reciprocal) >> 32;
+  return index * shape.block_size == offset && index < shape.capacity;
 }
 
 }  // namespace rulloc::heap

@@ -64,19 +64,22 @@ TEST(Slab, BlockStartsAreExactlyTheMultiplesOfTheClassSize) {
     EXPECT_EQ(addr(start) % heap::kSlabBytes, 0u);
     EXPECT_EQ(heap::slab_of(start), slab);
     EXPECT_EQ(heap::slab_of(start + heap::kSlabBytes - 1), slab);
+    const heap::SlabShape* shape = heap::shape_of(start + 5);
+    ASSERT_EQ(shape, &heap::slab_shape(slab));
     const std::size_t size = heap::class_size(c);
-    ASSERT_EQ(slab->block_size, size);
-    ASSERT_EQ(slab->capacity, heap::kSlabBytes / size);
+    ASSERT_EQ(shape->block_size, size);
+    ASSERT_EQ(shape->size_class, c);
+    ASSERT_EQ(shape->capacity, heap::kSlabBytes / size);
     for (std::size_t offset = 0; offset < heap::kSlabBytes; ++offset) {
       const bool expected =
-          offset % size == 0 && offset / size < slab->capacity;
-      ASSERT_EQ(heap::is_block_start(slab, start + offset), expected)
+          offset % size == 0 && offset / size < shape->capacity;
+      ASSERT_EQ(heap::is_block_start(*shape, start + offset), expected)
           << "class " << c << " offset " << offset;
     }
     heap::give_back_slab(slab);
     // A slab given back holds no block: no pointer passes.
     for (std::size_t offset = 0; offset < heap::kSlabBytes; offset += 16) {
-      ASSERT_FALSE(heap::is_block_start(slab, start + offset));
+      ASSERT_FALSE(heap::is_block_start(*shape, start + offset));
     }
   }
 }
@@ -85,17 +88,17 @@ TEST(Segments, OnlySegmentAddressesHaveSlabs) {
   build_heap();
   int local = 0;
   static int global = 0;
-  EXPECT_EQ(heap::slab_of(&local), nullptr);
-  EXPECT_EQ(heap::slab_of(&global), nullptr);
-  EXPECT_EQ(heap::slab_of(nullptr), nullptr);
-  EXPECT_EQ(heap::slab_of(reinterpret_cast<void*>(~std::uintptr_t{0} - 15)),
+  EXPECT_EQ(heap::shape_of(&local), nullptr);
+  EXPECT_EQ(heap::shape_of(&global), nullptr);
+  EXPECT_EQ(heap::shape_of(nullptr), nullptr);
+  EXPECT_EQ(heap::shape_of(reinterpret_cast<void*>(~std::uintptr_t{0} - 15)),
             nullptr);
   void* big = heap::allocate(1 << 20, heap::kMallocAlign, false);
   ASSERT_NE(big, nullptr);
-  EXPECT_EQ(heap::slab_of(big), nullptr);  // an engine block
+  EXPECT_EQ(heap::shape_of(big), nullptr);  // an engine block
   heap::release(big);
   void* small = heap::allocate(100, heap::kMallocAlign, false);
-  ASSERT_NE(heap::slab_of(small), nullptr);
+  ASSERT_NE(heap::shape_of(small), nullptr);
   heap::release(small);
 }
 
@@ -140,10 +143,10 @@ TEST(ClassPool, BlocksComeBackToTheirSlabs) {
   std::set<heap::FreeBlock*> blocks;
   for (heap::FreeBlock* b = chain; b != nullptr; b = b->next) {
     ASSERT_TRUE(blocks.insert(b).second) << "a block handed out twice";
-    const heap::Slab* slab = heap::slab_of(b);
-    ASSERT_NE(slab, nullptr);
-    EXPECT_EQ(slab->block_size, size);
-    EXPECT_TRUE(heap::is_block_start(slab, b));
+    const heap::SlabShape* shape = heap::shape_of(b);
+    ASSERT_NE(shape, nullptr);
+    EXPECT_EQ(shape->block_size, size);
+    EXPECT_TRUE(heap::is_block_start(*shape, b));
     EXPECT_TRUE(heap::looks_free(b));  // pool blocks carry the canary
   }
   EXPECT_EQ(blocks.size(), want);
@@ -157,7 +160,7 @@ TEST(ClassPool, BlocksComeBackToTheirSlabs) {
   heap::FreeBlock* again = nullptr;
   ASSERT_EQ(heap::pool_take(kClass, 10, &again), 10u);
   for (heap::FreeBlock* b = again; b != nullptr; b = b->next) {
-    EXPECT_TRUE(heap::slab_of(b) != nullptr);
+    EXPECT_TRUE(heap::shape_of(b) != nullptr);
   }
   heap::pool_give(kClass, again);
 }
@@ -169,7 +172,7 @@ TEST(ThreadCache, AlignedSmallBlocksComeFromSlabs) {
       void* p = heap::allocate(size, align, false);
       ASSERT_NE(p, nullptr);
       EXPECT_EQ(addr(p) % align, 0u) << size << " @ " << align;
-      EXPECT_NE(heap::slab_of(p), nullptr);
+      EXPECT_NE(heap::shape_of(p), nullptr);
       EXPECT_GE(heap::usable_size(p), size);
       std::memset(p, 0x5A, size);
       heap::release(p);
