@@ -18,6 +18,7 @@
 #include "core/alignment.hpp"
 #include "core/misuse.hpp"
 #include "heap/class_pool.hpp"
+#include "heap/purger.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -100,6 +101,10 @@ void after_fork() noexcept {
   unlock_segments();
   unlock_pools();
 }
+void after_fork_in_child() noexcept {
+  after_fork();
+  purger_after_fork_in_child();
+}
 
 // The free-block canary must be unknown to the program: from the kernel's
 // random source, else from the clock and an address (ASLR).
@@ -127,9 +132,10 @@ std::uintptr_t random_secret() noexcept {
     }
     free_block_secret = random_secret();
     cache_init(add_counters);
+    purger_configure(engine_pointer);
     state.store(2, std::memory_order_release);
     // Only now: registering may itself call malloc.
-    pthread_atfork(before_fork, after_fork, after_fork);
+    pthread_atfork(before_fork, after_fork, after_fork_in_child);
     if (verbose) say("rulloc: process allocator ready\n");
   } else {
     while (state.load(std::memory_order_acquire) != 2) sched_yield();
@@ -208,6 +214,7 @@ inline void* allocate_small(std::size_t size_class, std::size_t size,
 [[gnu::noinline]] void release_small_slow(const SlabShape* slab,
                                           FreeBlock* block) noexcept {
   cache_push_slow(slab->size_class, block, slab->block_size);
+  purger_wake();
 }
 
 inline void release_small(const SlabShape* slab, void* pointer) noexcept {
@@ -229,6 +236,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
     const std::size_t at_least = std::bit_ceil(size > align ? size : align);
     return allocate_small(class_for_request(at_least), size, zeroed);
   }
+  purger_note_engine_use();
   Allocation result = heap.allocate(Layout{size, align}, zeroed);
   if (result.ptr != nullptr) {
     count_big(result.size, true);
@@ -240,7 +248,9 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
 
 [[gnu::noinline]] void release_other(void* pointer) noexcept {
   if (pointer == nullptr) return;
+  purger_note_engine_use();
   count_big(engine().deallocate(pointer), false);
+  purger_wake();
 }
 
 }  // namespace
@@ -276,6 +286,7 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     release_small(slab, pointer);
     return moved;
   }
+  purger_note_engine_use();
   const std::size_t old_size = heap.usable_size(pointer, "realloc");
   if (size <= kMaxSmallSize / 2) {
     // A big block shrunk to a small one moves to a slab: the engine's

@@ -1,5 +1,6 @@
 #include "heap/segments.hpp"
 
+#include <atomic>
 #include <bit>
 #include <mutex>
 
@@ -10,9 +11,11 @@
 namespace rulloc::heap {
 namespace {
 
-// Up to this many free slabs (1 MiB) keep their pages, so a program that
-// frees and allocates in turn does not fault the same pages in again.
-constexpr std::size_t kMaxDirtySlabs = 16;
+// Up to this many free slabs keep their pages, so a program that frees and
+// allocates in turn does not fault the same pages in again. The purger
+// (purger.hpp) sets it.
+std::size_t max_dirty_slabs = 16;
+std::atomic<std::uint32_t> epoch{0};
 
 std::mutex lock;
 Segment* open_segments = nullptr;  // segments with at least one free slab
@@ -69,10 +72,20 @@ std::size_t index_of(const Slab* slab) noexcept {
   return static_cast<std::size_t>(slab - segment_of(slab)->slabs);
 }
 
-// Purges the dirty free slabs of one segment, a run of neighbours at a time.
-std::size_t purge(Segment* segment) noexcept {
+// Purges the dirty free slabs of one segment given back before `before`
+// (all when it is 0), a run of neighbours at a time.
+std::size_t purge(Segment* segment, std::uint32_t before = 0) noexcept {
   std::size_t purged = 0;
   std::uint64_t dirty = segment->dirty_slabs;
+  if (before != 0) {
+    for (std::uint64_t bits = dirty; bits != 0; bits &= bits - 1) {
+      const auto i = static_cast<std::size_t>(std::countr_zero(bits));
+      if (segment->slabs[i].freed_at >= before) {
+        dirty &= ~(std::uint64_t{1} << i);
+      }
+    }
+  }
+  const std::uint64_t purging = dirty;
   while (dirty != 0) {
     const auto first = static_cast<std::size_t>(std::countr_zero(dirty));
     const auto run = static_cast<std::size_t>(std::countr_one(dirty >> first));
@@ -81,7 +94,7 @@ std::size_t purge(Segment* segment) noexcept {
     dirty &= run == 64 ? 0 : ~(((std::uint64_t{1} << run) - 1) << first);
   }
   dirty_slabs -= purged / kSlabBytes;
-  segment->dirty_slabs = 0;
+  segment->dirty_slabs &= ~purging;
   return purged;
 }
 
@@ -89,11 +102,16 @@ std::size_t purge(Segment* segment) noexcept {
 
 Slab* take_slab(std::size_t size_class) noexcept {
   std::lock_guard guard(lock);
+  // A slab whose pages are still there costs no page faults and no memory.
   Segment* segment = open_segments;
+  if (dirty_slabs > 0) {
+    while ((segment->free_slabs & segment->dirty_slabs) == 0) {
+      segment = segment->next;
+    }
+  }
   if (segment == nullptr && (segment = map_segment()) == nullptr) {
     return nullptr;
   }
-  // A slab whose pages are still there costs no page faults.
   std::uint64_t choice = segment->free_slabs & segment->dirty_slabs;
   if (choice == 0) choice = segment->free_slabs;
   const auto index = static_cast<std::size_t>(std::countr_zero(choice));
@@ -124,9 +142,10 @@ void give_back_slab(Slab* slab) noexcept {
   slab_shape(slab) = SlabShape{};
   segment->free_slabs |= bit;
   segment->dirty_slabs |= bit;
+  slab->freed_at = epoch.load(std::memory_order_relaxed);
   --slabs_in_use;
   if (!segment->open) open(segment);
-  if (++dirty_slabs > kMaxDirtySlabs) purge(segment);
+  if (++dirty_slabs > max_dirty_slabs) purge(segment);
 }
 
 std::size_t purge_free_slabs() noexcept {
@@ -137,6 +156,30 @@ std::size_t purge_free_slabs() noexcept {
     purged += purge(segment);
   }
   return purged;
+}
+
+void advance_purge_epoch() noexcept {
+  epoch.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint32_t purge_epoch() noexcept {
+  return epoch.load(std::memory_order_relaxed);
+}
+
+std::size_t purge_slabs_freed_before(std::uint32_t before) noexcept {
+  std::lock_guard guard(lock);
+  if (dirty_slabs == 0 || before == 0) return 0;
+  std::size_t purged = 0;
+  for (Segment* segment = open_segments; segment != nullptr;
+       segment = segment->next) {
+    purged += purge(segment, before);
+  }
+  return purged;
+}
+
+void set_max_dirty_slabs(std::size_t count) noexcept {
+  std::lock_guard guard(lock);
+  max_dirty_slabs = count;
 }
 
 SegmentStats segment_stats() noexcept {

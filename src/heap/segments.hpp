@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "heap/slab.hpp"
 
@@ -19,6 +20,15 @@ Slab* take_slab(std::size_t size_class) noexcept;
 void give_back_slab(Slab* slab) noexcept;
 // Purges every free slab now; returns the bytes purged.
 std::size_t purge_free_slabs() noexcept;
+
+// The purge clock: the purger advances the epoch every tick, and purges the
+// free slabs given back before a given epoch.
+void advance_purge_epoch() noexcept;
+std::size_t purge_slabs_freed_before(std::uint32_t epoch) noexcept;
+std::uint32_t purge_epoch() noexcept;
+// How many free slabs may keep their pages (the rest are purged at once):
+// small while no purger runs, larger when one purges them later.
+void set_max_dirty_slabs(std::size_t count) noexcept;
 
 struct SegmentStats {
   std::size_t segments;

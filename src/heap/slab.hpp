@@ -50,9 +50,10 @@ struct Slab {
   FreeBlock* free;  // blocks given back and not handed out again
   Slab* next;       // in its class pool's list of slabs with room
   Slab* prev;
-  std::uint16_t carved;  // blocks cut from the untouched end so far
-  std::uint16_t used;    // blocks out with threads or the program
-  bool listed;           // in its pool's list
+  std::uint16_t carved;    // blocks cut from the untouched end so far
+  std::uint16_t used;      // blocks out with threads or the program
+  bool listed;             // in its pool's list
+  std::uint32_t freed_at;  // while free and not purged: the purge epoch
 };
 
 struct Segment {

@@ -1,0 +1,112 @@
+#include "heap/purger.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "heap/segments.hpp"
+#include "rulloc/detail/engine.hpp"
+
+namespace rulloc::heap {
+namespace {
+
+constexpr long kDefaultDelayMs = 1000;
+
+detail::Engine* engine = nullptr;
+long delay_ms = kDefaultDelayMs;
+std::atomic<bool> started{false};
+std::atomic<bool> running{false};
+std::atomic<std::size_t> engine_uses{0};
+
+void sleep_ms(long ms) noexcept {
+  timespec pause{ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&pause, &pause) != 0) {
+  }
+}
+
+void* purge_loop(void*) noexcept {
+  const long tick = delay_ms / 2 > 0 ? delay_ms / 2 : 1;
+  std::size_t last_uses = engine_uses.load(std::memory_order_relaxed);
+  int idle_ticks = 0;
+  for (;;) {
+    sleep_ms(tick);
+    advance_purge_epoch();
+    // Slabs given back at least two ticks (one delay) ago.
+    const std::uint32_t now = purge_epoch();
+    if (now >= 2) purge_slabs_freed_before(now - 1);
+    // The engine, once nothing has called it for a whole delay.
+    const std::size_t uses = engine_uses.load(std::memory_order_relaxed);
+    idle_ticks = uses == last_uses ? idle_ticks + 1 : 0;
+    last_uses = uses;
+    if (idle_ticks == 2) engine->trim();
+  }
+  return nullptr;
+}
+
+// The thread must not take the program's signals, so it starts with every
+// signal blocked.
+void start() noexcept {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attributes, 64 * 1024);
+  pthread_t thread;
+  if (pthread_create(&thread, &attributes, purge_loop, nullptr) == 0) {
+    pthread_setname_np(thread, "rulloc-purge");
+    running.store(true, std::memory_order_relaxed);
+  }
+  pthread_attr_destroy(&attributes);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+}  // namespace
+
+void purger_configure(detail::Engine* target) noexcept {
+  engine = target;
+  const char* text = std::getenv("RULLOC_PURGE_DELAY_MS");
+  if (text != nullptr && text[0] != '\0') {
+    if (std::strcmp(text, "off") == 0) {
+      delay_ms = -1;
+    } else {
+      char* end = nullptr;
+      const long value = std::strtol(text, &end, 10);
+      if (end != text && *end == '\0' && value >= 0) delay_ms = value;
+    }
+  }
+  // Free slabs keep their pages until the purger comes (or forever, when
+  // off): a program that frees and allocates again reuses them without
+  // page faults. With a delay of 0 they are purged at once.
+  set_max_dirty_slabs(delay_ms == 0 ? 0 : SIZE_MAX);
+  if (delay_ms <= 0) started.store(true, std::memory_order_relaxed);
+}
+
+void purger_note_engine_use() noexcept {
+  engine_uses.fetch_add(1, std::memory_order_relaxed);
+}
+
+void purger_wake() noexcept {
+  if (started.load(std::memory_order_relaxed)) return;
+  if (started.exchange(true, std::memory_order_acq_rel)) return;
+  start();
+}
+
+void purger_after_fork_in_child() noexcept {
+  running.store(false, std::memory_order_relaxed);
+  if (delay_ms > 0) started.store(false, std::memory_order_relaxed);
+}
+
+bool purger_running() noexcept {
+  return running.load(std::memory_order_relaxed);
+}
+
+long purger_delay_ms() noexcept { return delay_ms; }
+
+}  // namespace rulloc::heap

@@ -1,0 +1,35 @@
+// Gives free memory back to the kernel after a delay, also while the
+// program is idle and calls nothing: a background thread wakes every half
+// delay and purges what has stayed free that long (slabs given back, and
+// the engine's empty regions and free pages once no engine call came for a
+// whole delay). RULLOC_PURGE_DELAY_MS sets the delay (default 1000);
+// 0 purges free slabs at once, without a thread; "off" keeps them until
+// rulloc_trim(). Until purged, free slabs are reused without page faults.
+//
+//   time -->  tick      tick      tick      tick
+//   slab freed  ^ (epoch 4)
+//   purged                              ^ (epoch 6: freed two ticks ago)
+#pragma once
+
+#include <cstddef>
+
+namespace rulloc::detail {
+class Engine;
+}
+
+namespace rulloc::heap {
+
+// Reads the setting once, when the heap is built.
+void purger_configure(detail::Engine* engine) noexcept;
+// Counts one engine call: an engine that is in use is not trimmed.
+void purger_note_engine_use() noexcept;
+// Starts the thread on first need. Call it with no heap lock held: starting
+// a thread allocates.
+void purger_wake() noexcept;
+// In a child after fork(): the thread did not come along.
+void purger_after_fork_in_child() noexcept;
+// Whether a purger thread runs, and the delay in milliseconds (-1: off).
+bool purger_running() noexcept;
+long purger_delay_ms() noexcept;
+
+}  // namespace rulloc::heap
