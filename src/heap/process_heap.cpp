@@ -188,6 +188,17 @@ inline FreeBlock* checked_small_block(const SlabShape* slab,
   return block;
 }
 
+// Starts the purger on the first free that may leave memory to purge. What
+// starting a thread allocates is the library's, not the program's: it is
+// left out of the counters.
+void wake_purger() noexcept {
+  if (!purger_wanted()) [[likely]]
+    return;
+  flush_counters();
+  purger_wake();
+  discard_counters();
+}
+
 [[gnu::noinline]] void* allocate_small_slow(std::size_t size_class,
                                             std::size_t size,
                                             bool zeroed) noexcept {
@@ -214,7 +225,7 @@ inline void* allocate_small(std::size_t size_class, std::size_t size,
 [[gnu::noinline]] void release_small_slow(const SlabShape* slab,
                                           FreeBlock* block) noexcept {
   cache_push_slow(slab->size_class, block, slab->block_size);
-  purger_wake();
+  wake_purger();
 }
 
 inline void release_small(const SlabShape* slab, void* pointer) noexcept {
@@ -250,7 +261,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
   if (pointer == nullptr) return;
   purger_note_engine_use();
   count_big(engine().deallocate(pointer), false);
-  purger_wake();
+  wake_purger();
 }
 
 }  // namespace

@@ -92,8 +92,11 @@ void purger_note_engine_use() noexcept {
   engine_uses.fetch_add(1, std::memory_order_relaxed);
 }
 
+bool purger_wanted() noexcept {
+  return !started.load(std::memory_order_relaxed);
+}
+
 void purger_wake() noexcept {
-  if (started.load(std::memory_order_relaxed)) return;
   if (started.exchange(true, std::memory_order_acq_rel)) return;
   start();
 }

@@ -23,6 +23,8 @@ namespace rulloc::heap {
 void purger_configure(detail::Engine* engine) noexcept;
 // Counts one engine call: an engine that is in use is not trimmed.
 void purger_note_engine_use() noexcept;
+// True until the thread was started (or when none is wanted).
+bool purger_wanted() noexcept;
 // Starts the thread on first need. Call it with no heap lock held: starting
 // a thread allocates.
 void purger_wake() noexcept;

@@ -132,6 +132,11 @@ void flush_counters() noexcept {
   thread_cache.events = 0;
 }
 
+void discard_counters() noexcept {
+  thread_cache.counters = {};
+  thread_cache.events = 0;
+}
+
 void cache_flush() noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
     ClassCache& cached = thread_cache.classes[c];

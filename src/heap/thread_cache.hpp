@@ -113,6 +113,8 @@ void count_event(long long bytes, bool allocation) noexcept;
 void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept;
 // Adds this thread's counters to the process-wide ones now.
 void flush_counters() noexcept;
+// Forgets what this thread counted since the last flush.
+void discard_counters() noexcept;
 // Gives this thread's cached blocks back to the pools.
 void cache_flush() noexcept;
 
