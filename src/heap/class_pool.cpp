@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "heap/secure.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -15,8 +16,9 @@ constexpr std::size_t kKeepEmpty = 1;
 
 struct alignas(64) Pool {
   std::mutex lock;
-  Slab* with_room = nullptr;  // slabs with free or uncarved blocks
-  std::size_t empty = 0;      // listed slabs with no block in use
+  Slab* with_room = nullptr;       // slabs with free or uncarved blocks
+  std::size_t empty = 0;           // listed slabs with no block in use
+  std::uint64_t random_state = 0;  // secure mode's carving order
 };
 
 Pool pools[kClassCount];
@@ -39,9 +41,30 @@ void unlist(Pool& pool, Slab* slab) noexcept {
   slab->listed = false;
 }
 
+// Secure mode hands blocks out in a random order, so the address of the
+// next block cannot be guessed from the last one. xorshift64*, one state
+// per pool (used under its lock), seeded from the secret.
+void shuffle(std::uint64_t& state, std::uint16_t* order,
+             std::size_t n) noexcept {
+  if (state == 0) {
+    state = (free_block_secret ^ reinterpret_cast<std::uintptr_t>(&state)) | 1;
+  }
+  for (std::size_t i = n; i > 1; --i) {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    const std::uint64_t random = state * 0x2545F4914F6CDD1Du;
+    const std::size_t j = static_cast<std::size_t>(random % i);
+    const std::uint16_t kept = order[i - 1];
+    order[i - 1] = order[j];
+    order[j] = kept;
+  }
+}
+
 // Cuts up to `count` blocks from the untouched end of `slab`, in address
 // order, in front of `*head`.
-std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head) noexcept {
+std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
+                  std::uint64_t& random_state) noexcept {
   const SlabShape& shape = slab_shape(slab);
   const std::size_t left = shape.capacity - slab->carved;
   const std::size_t n = count < left ? count : left;
@@ -49,11 +72,25 @@ std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head) noexcept {
   std::byte* first =
       slab_start(slab) + std::size_t{slab->carved} * shape.block_size;
   FreeBlock* next = *head;
-  for (std::size_t i = n; i-- > 0;) {
-    auto* block = reinterpret_cast<FreeBlock*>(first + i * shape.block_size);
-    block->next = next;
-    block->canary = canary_of(block);
-    next = block;
+  if constexpr (kSecure) {
+    std::uint16_t order[kSlabBytes / 16];
+    for (std::size_t i = 0; i < n; ++i)
+      order[i] = static_cast<std::uint16_t>(i);
+    shuffle(random_state, order, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto* block =
+          reinterpret_cast<FreeBlock*>(first + order[i] * shape.block_size);
+      set_next(block, next);
+      block->canary = canary_of(block);
+      next = block;
+    }
+  } else {
+    for (std::size_t i = n; i-- > 0;) {
+      auto* block = reinterpret_cast<FreeBlock*>(first + i * shape.block_size);
+      set_next(block, next);
+      block->canary = canary_of(block);
+      next = block;
+    }
   }
   *head = next;
   slab->carved = static_cast<std::uint16_t>(slab->carved + n);
@@ -78,12 +115,12 @@ std::size_t pool_take(std::size_t size_class, std::size_t count,
     const std::size_t before = taken;
     while (taken < count && slab->free != nullptr) {
       FreeBlock* block = slab->free;
-      slab->free = block->next;
-      block->next = *head;
+      slab->free = next_of(block);
+      set_next(block, *head);
       *head = block;
       ++taken;
     }
-    taken += carve(slab, count - taken, head);
+    taken += carve(slab, count - taken, head, pool.random_state);
     if (slab->used == 0) --pool.empty;
     slab->used = static_cast<std::uint16_t>(slab->used + (taken - before));
     if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
@@ -98,9 +135,9 @@ void pool_give(std::size_t size_class, FreeBlock* head) noexcept {
   std::lock_guard guard(pool.lock);
   while (head != nullptr) {
     FreeBlock* block = head;
-    head = block->next;
+    head = next_of(block);
     Slab* slab = slab_of(block);
-    block->next = slab->free;
+    set_next(block, slab->free);
     slab->free = block;
     if (--slab->used == 0) {
       if (pool.empty >= kKeepEmpty) {

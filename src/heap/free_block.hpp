@@ -1,6 +1,8 @@
 // A free small block: the first word links it to the next free block, the
 // second holds a canary that only free blocks carry. A free() that finds the
-// canary in place is a double free; allocation wipes it.
+// canary in place is a double free; allocation wipes it. The link is read
+// and written through next_of() / set_next() (slab.hpp), which encode it in
+// secure mode.
 //
 //   +-----------+-------------------+--------------------
 //   | next      | secret ^ address  | (old contents)
@@ -13,7 +15,7 @@
 namespace rulloc::heap {
 
 struct FreeBlock {
-  FreeBlock* next;
+  std::uintptr_t link;  // the next free block, maybe encoded
   std::uintptr_t canary;
 };
 

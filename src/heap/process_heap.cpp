@@ -19,6 +19,7 @@
 #include "core/misuse.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/purger.hpp"
+#include "heap/secure.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -182,6 +183,7 @@ inline FreeBlock* checked_small_block(const SlabShape* slab,
                                       const void* pointer,
                                       const char* operation) noexcept {
   auto* block = static_cast<FreeBlock*>(const_cast<void*>(pointer));
+  if constexpr (kUnchecked) return block;
   if (!is_block_start(*slab, pointer) || looks_free(block)) [[unlikely]] {
     report_small_misuse(slab, pointer, operation);
   }

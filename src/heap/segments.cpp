@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/alignment.hpp"
+#include "heap/secure.hpp"
 #include "heap/size_classes.hpp"
 #include "platform/platform.hpp"
 
@@ -22,6 +23,20 @@ Segment* open_segments = nullptr;  // segments with at least one free slab
 std::size_t segment_count = 0;
 std::size_t slabs_in_use = 0;
 std::size_t dirty_slabs = 0;
+
+// A different key per segment, none of which gives away the secret.
+std::uintptr_t mix(std::uintptr_t value) noexcept {
+  value ^= value >> 31;
+  value *= 0x7FB5D329728EA185u;
+  value ^= value >> 27;
+  value *= 0x81DADEF4BC2DD44Du;
+  return value ^ (value >> 33);
+}
+
+// Secure mode's guard at the end of each slab: one page.
+std::size_t guard_bytes() noexcept {
+  return kSecure ? platform::page_size() : 0;
+}
 
 // Slab 0 holds the header; every other slab starts free.
 constexpr std::uint64_t kAllSlabs = ~std::uint64_t{1};
@@ -62,6 +77,16 @@ Segment* map_segment() noexcept {
   auto* segment = reinterpret_cast<Segment*>(aligned);
   segment->free_slabs = kAllSlabs;
   segment->dirty_slabs = 0;
+  if constexpr (kSecure) {
+    segment->key =
+        mix(free_block_secret ^ reinterpret_cast<std::uintptr_t>(segment));
+    // The last page of every slab: an overflow off a slab's last block
+    // stops the program instead of reaching the next slab.
+    for (std::size_t i = 1; i < kSlabsPerSegment; ++i) {
+      platform::make_guard(aligned + (i + 1) * kSlabBytes - guard_bytes(),
+                           guard_bytes());
+    }
+  }
   mark(segment);
   ++segment_count;
   open(segment);
@@ -129,7 +154,8 @@ Slab* take_slab(std::size_t size_class) noexcept {
   shape.block_size = static_cast<std::uint32_t>(size);
   shape.reciprocal =
       static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) / size);
-  shape.capacity = static_cast<std::uint16_t>(kSlabBytes / size);
+  shape.capacity =
+      static_cast<std::uint16_t>((kSlabBytes - guard_bytes()) / size);
   shape.size_class = static_cast<std::uint8_t>(size_class);
   return slab;
 }

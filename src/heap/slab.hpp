@@ -23,7 +23,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/misuse.hpp"
 #include "heap/free_block.hpp"
+#include "heap/secure.hpp"
 
 namespace rulloc::heap {
 
@@ -64,6 +66,7 @@ struct Segment {
   Segment* prev;
   std::uint64_t free_slabs;   // bit i: slab i is not in use
   std::uint64_t dirty_slabs;  // bit i: free, but its pages are not purged
+  std::uintptr_t key;         // secure mode: encodes free-list links
   bool open;                  // in the list of segments with free slabs
 };
 
@@ -118,6 +121,36 @@ inline bool is_block_start(const SlabShape& shape,
       reinterpret_cast<std::uintptr_t>(pointer) & (kSlabBytes - 1);
   const std::uint64_t index = (offset * shape.reciprocal) >> 32;
   return index * shape.block_size == offset && index < shape.capacity;
+}
+
+// Free-list links. In secure mode a link is stored XORed with its
+// segment's key and its own address, so an overflow or a write after free
+// cannot plant a chosen pointer, and a link is checked before it is
+// followed: it must lead to a block start in a slab.
+inline FreeBlock* next_of(const FreeBlock* block) noexcept {
+  if constexpr (!kSecure) {
+    return reinterpret_cast<FreeBlock*>(block->link);
+  } else {
+    const std::uintptr_t next = block->link ^ segment_of(block)->key ^
+                                reinterpret_cast<std::uintptr_t>(block);
+    auto* pointer = reinterpret_cast<FreeBlock*>(next);
+    if (pointer != nullptr) {
+      const SlabShape* shape = shape_of(pointer);
+      if (shape == nullptr || !is_block_start(*shape, pointer)) [[unlikely]] {
+        core::report_misuse("malloc", block,
+                            "free list corrupted (written after free?)");
+      }
+    }
+    return pointer;
+  }
+}
+
+inline void set_next(FreeBlock* block, FreeBlock* next) noexcept {
+  auto link = reinterpret_cast<std::uintptr_t>(next);
+  if constexpr (kSecure) {
+    link ^= segment_of(block)->key ^ reinterpret_cast<std::uintptr_t>(block);
+  }
+  block->link = link;
 }
 
 }  // namespace rulloc::heap

@@ -23,13 +23,13 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
   if (head == nullptr || count == 0) return nullptr;
   FreeBlock* last = head;
   std::uint32_t n = 1;
-  while (n < count && last->next != nullptr) {
-    last = last->next;
+  for (FreeBlock* next; n < count && (next = next_of(last)) != nullptr;) {
+    last = next;
     ++n;
   }
-  cached.head = last->next;
+  cached.head = next_of(last);
   cached.count -= n;
-  last->next = nullptr;
+  set_next(last, nullptr);
   return head;
 }
 
@@ -99,9 +99,10 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
       if (cached.head == nullptr) return nullptr;
     }
     block = cached.head;
-    cached.head = block->next;
+    cached.head = next_of(block);
     --cached.count;
   }
+  if constexpr (kSecure) check_untouched(block);
   block->canary = 0;
   count(bytes, true);
   return block;
@@ -111,14 +112,14 @@ void cache_push_slow(std::size_t size_class, FreeBlock* block,
                      std::uint32_t bytes) noexcept {
   block->canary = canary_of(block);
   if (!ready()) {
-    block->next = nullptr;
+    set_next(block, nullptr);
     pool_give(size_class, block);
   } else {
     ClassCache& cached = thread_cache.classes[size_class];
     if (cached.count >= cached.limit) {
       pool_give(size_class, detach(cached, cached.limit / 2));
     }
-    block->next = cached.head;
+    set_next(block, cached.head);
     cached.head = block;
     ++cached.count;
   }

@@ -17,6 +17,7 @@
 
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
+#include "heap/slab.hpp"
 
 namespace rulloc::heap {
 
@@ -61,6 +62,13 @@ constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
 // not set up) makes them return nullptr / false, and the caller then takes
 // the matching slow path, out of line.
 
+// Secure mode: a free block whose canary changed was written after free.
+inline void check_untouched(const FreeBlock* block) noexcept {
+  if (!looks_free(block)) [[unlikely]] {
+    core::report_misuse("malloc", block, "free block written after free");
+  }
+}
+
 // A free block of `size_class` (counted as `bytes` allocated), or nullptr.
 inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
   ThreadCache& cache = thread_cache;
@@ -69,8 +77,9 @@ inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
   if (block == nullptr || cache.events >= cache.flush_after) [[unlikely]] {
     return nullptr;
   }
-  cached.head = block->next;
+  cached.head = next_of(block);
   --cached.count;
+  if constexpr (kSecure) check_untouched(block);
   block->canary = 0;
   ++cache.events;
   ++cache.counters.allocations;
@@ -88,7 +97,7 @@ inline bool cache_push(std::size_t size_class, FreeBlock* block,
       [[unlikely]] {
     return false;
   }
-  block->next = cached.head;
+  set_next(block, cached.head);
   block->canary = canary_of(block);
   cached.head = block;
   ++cached.count;

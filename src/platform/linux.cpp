@@ -34,6 +34,10 @@ bool purge(void* address, std::size_t length) noexcept {
   return madvise(address, length, MADV_DONTNEED) == 0;
 }
 
+bool make_guard(void* address, std::size_t length) noexcept {
+  return mprotect(address, length, PROT_NONE) == 0;
+}
+
 void write_error(const char* text, std::size_t length) noexcept {
   while (length > 0) {
     ssize_t written = write(STDERR_FILENO, text, length);

@@ -21,6 +21,10 @@ bool unmap(void* address, std::size_t length) noexcept;
 // mapped and read as zero (or their old contents) afterwards.
 bool purge(void* address, std::size_t length) noexcept;
 
+// Makes mapped pages inaccessible: a guard, which stops the program on any
+// access. False when the OS refuses.
+bool make_guard(void* address, std::size_t length) noexcept;
+
 // Writes `length` bytes to standard error without allocating.
 void write_error(const char* text, std::size_t length) noexcept;
 

@@ -61,6 +61,11 @@ bool purge(void* address, std::size_t length) noexcept {
   return VirtualAlloc(address, length, MEM_RESET, PAGE_READWRITE) != nullptr;
 }
 
+bool make_guard(void* address, std::size_t length) noexcept {
+  DWORD old_protection;
+  return VirtualProtect(address, length, PAGE_NOACCESS, &old_protection) != 0;
+}
+
 void write_error(const char* text, std::size_t length) noexcept {
   HANDLE handle = GetStdHandle(STD_ERROR_HANDLE);
   if (handle == nullptr || handle == INVALID_HANDLE_VALUE) return;

@@ -141,7 +141,7 @@ TEST(ClassPool, BlocksComeBackToTheirSlabs) {
   const std::size_t want = 3 * (heap::kSlabBytes / size);  // three slabs
   ASSERT_EQ(heap::pool_take(kClass, want, &chain), want);
   std::set<heap::FreeBlock*> blocks;
-  for (heap::FreeBlock* b = chain; b != nullptr; b = b->next) {
+  for (heap::FreeBlock* b = chain; b != nullptr; b = heap::next_of(b)) {
     ASSERT_TRUE(blocks.insert(b).second) << "a block handed out twice";
     const heap::SlabShape* shape = heap::shape_of(b);
     ASSERT_NE(shape, nullptr);
@@ -159,7 +159,7 @@ TEST(ClassPool, BlocksComeBackToTheirSlabs) {
   // Taken again, blocks come from the same addresses.
   heap::FreeBlock* again = nullptr;
   ASSERT_EQ(heap::pool_take(kClass, 10, &again), 10u);
-  for (heap::FreeBlock* b = again; b != nullptr; b = b->next) {
+  for (heap::FreeBlock* b = again; b != nullptr; b = heap::next_of(b)) {
     EXPECT_TRUE(heap::shape_of(b) != nullptr);
   }
   heap::pool_give(kClass, again);
