@@ -39,7 +39,7 @@ using detail::Engine;
 // lists short; 1 MiB regions keep the number of mappings (and mmap calls)
 // low; one empty region kept per bucket stops a malloc/free loop from
 // mapping and unmapping every time.
-constexpr std::size_t kLimits[] = {16384, 65536, 262144};
+constexpr std::size_t kLimits[] = {65536, 262144};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 constexpr Options kOptions{1, std::size_t{1} << 20, true};
 

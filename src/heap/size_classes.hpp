@@ -1,7 +1,8 @@
 // Size classes of the small-block heap: 16-byte steps up to 256, then four
-// classes per doubling up to 8 KiB (at most 25% slack above 256 bytes, like
-// the classes of the common allocators). Every power of two from 16 to 8192
-// is a class, so an aligned request can use the class of its alignment.
+// classes per doubling up to 32 KiB (at most 25% slack above 256 bytes, like
+// the classes of the common allocators; a 64 KiB slab still holds two of
+// the largest). Every power of two from 16 to 32768 is a class, so an
+// aligned request can use the class of its alignment.
 // Lookups go through a table indexed by size / 16, built at compile time.
 #pragma once
 
@@ -11,8 +12,8 @@
 
 namespace rulloc::heap {
 
-inline constexpr std::size_t kClassCount = 36;
-inline constexpr std::size_t kMaxSmallSize = 8192;
+inline constexpr std::size_t kClassCount = 44;
+inline constexpr std::size_t kMaxSmallSize = 32768;
 
 constexpr std::size_t class_size(std::size_t size_class) noexcept {
   if (size_class < 16) return 16 * (size_class + 1);
