@@ -1,0 +1,43 @@
+// A lock for the heap's short critical sections (a batch of blocks moved
+// between a thread cache and a pool): spinning a little is cheaper than
+// sleeping in the kernel and being woken, which std::mutex does as soon as
+// two threads meet. After a while it yields, so a preempted holder gets the
+// CPU back. Meets BasicLockable, for std::lock_guard.
+#pragma once
+
+#include <sched.h>
+
+#include <atomic>
+
+namespace rulloc::heap {
+
+// Tells the CPU we are spinning (saves power, lets a sibling thread run).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (int spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
+      // Wait on a plain load: the cache line is not written until free.
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 128) {
+          cpu_relax();
+        } else {
+          sched_yield();
+        }
+      }
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+}  // namespace rulloc::heap
