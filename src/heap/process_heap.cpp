@@ -104,6 +104,7 @@ void after_fork() noexcept {
 }
 void after_fork_in_child() noexcept {
   after_fork();
+  cache_after_fork_in_child();
   purger_after_fork_in_child();
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "heap/segments.hpp"
+#include "heap/thread_cache.hpp"
 #include "rulloc/detail/engine.hpp"
 
 namespace rulloc::heap {
@@ -29,12 +30,27 @@ void sleep_ms(long ms) noexcept {
   }
 }
 
+// Wakes often enough to leave soon after the program's last thread; purges
+// every half delay.
+constexpr long kWakeMs = 50;
+
 void* purge_loop(void*) noexcept {
   const long tick = delay_ms / 2 > 0 ? delay_ms / 2 : 1;
   std::size_t last_uses = engine_uses.load(std::memory_order_relaxed);
   int idle_ticks = 0;
-  for (;;) {
-    sleep_ms(tick);
+  for (long slept = 0;;) {
+    const long nap = tick - slept < kWakeMs ? tick - slept : kWakeMs;
+    sleep_ms(nap);
+    slept += nap;
+    // A process ends when its last thread does: if the program's threads
+    // have all exited (pthread_exit), this one must not keep it alive.
+    if (cache_live_threads() <= 0) {
+      running.store(false, std::memory_order_relaxed);
+      started.store(false, std::memory_order_release);
+      return nullptr;  // not pthread_exit: it unwinds, through noexcept
+    }
+    if (slept < tick) continue;
+    slept = 0;
     advance_purge_epoch();
     // Slabs given back at least two ticks (one delay) ago.
     const std::uint32_t now = purge_epoch();
@@ -45,7 +61,6 @@ void* purge_loop(void*) noexcept {
     last_uses = uses;
     if (idle_ticks == 2) engine->trim();
   }
-  return nullptr;
 }
 
 // The thread must not take the program's signals, so it starts with every

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <atomic>
+
 #include "heap/class_pool.hpp"
 
 namespace rulloc::heap {
@@ -15,6 +17,8 @@ namespace {
 constexpr std::uint32_t kFlushEvery = 256;
 
 void (*add_counters)(const ThreadCounters&) = nullptr;
+// Threads whose cache is set up and whose exit hook has not run yet.
+std::atomic<long> live_threads{0};
 pthread_key_t exit_key;
 
 // Unlinks up to `count` blocks from the head of a class cache.
@@ -34,6 +38,7 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
 }
 
 void at_thread_exit(void*) noexcept {
+  live_threads.fetch_sub(1, std::memory_order_relaxed);
   cache_flush();
   // From now on every block and every count goes straight through.
   thread_cache.state = CacheState::kGone;
@@ -50,6 +55,7 @@ bool ready() noexcept {
     return false;
   }
   thread_cache.state = CacheState::kActive;
+  live_threads.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t c = 0; c < kClassCount; ++c) {
     thread_cache.classes[c].limit =
         static_cast<std::uint32_t>(cache_capacity(c));
@@ -131,6 +137,15 @@ void flush_counters() noexcept {
   add_counters(thread_cache.counters);
   thread_cache.counters = {};
   thread_cache.events = 0;
+}
+
+long cache_live_threads() noexcept {
+  return live_threads.load(std::memory_order_relaxed);
+}
+
+void cache_after_fork_in_child() noexcept {
+  live_threads.store(thread_cache.state == CacheState::kActive ? 1 : 0,
+                     std::memory_order_relaxed);
 }
 
 void discard_counters() noexcept {

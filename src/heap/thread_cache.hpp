@@ -122,6 +122,12 @@ void count_event(long long bytes, bool allocation) noexcept;
 void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept;
 // Adds this thread's counters to the process-wide ones now.
 void flush_counters() noexcept;
+// Threads that allocated and have not exited (threads that never allocated
+// are not counted). The purger leaves when none is left, so that a program
+// whose last thread calls pthread_exit() still ends.
+long cache_live_threads() noexcept;
+// In a child after fork(): only the calling thread came along.
+void cache_after_fork_in_child() noexcept;
 // Forgets what this thread counted since the last flush.
 void discard_counters() noexcept;
 // Gives this thread's cached blocks back to the pools.
