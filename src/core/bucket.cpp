@@ -145,10 +145,13 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
   if (length < min_region_bytes_) {
     length = align_up(min_region_bytes_, platform::page_size());
   }
-  void* memory =
-      platform::faults::map_should_fail() ? nullptr : platform::map(length);
+  if (platform::faults::map_should_fail()) return nullptr;
+  void* memory = platform::map(length);
+  // Retired ranges still count against the address space (RLIMIT_AS).
+  if (memory == nullptr && retired_regions::release_all()) {
+    memory = platform::map(length);
+  }
   if (memory == nullptr) return nullptr;
-  retired_regions::forget(memory, length);
   auto* region = new (memory)
       RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
   auto* block = new (region->base() + kRegionHeaderSize)
@@ -171,9 +174,7 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
   BlockHeader* block = region->first_block();
   free_.remove(block);
   regions_.remove(region);
-  retired_regions::record(region, region->total_size());
-  if (platform::unmap(region, region->total_size())) return true;
-  retired_regions::forget(region, region->total_size());
+  if (retired_regions::retire(region, region->total_size())) return true;
   regions_.push_back(region);
   free_.push(block);
   return false;

@@ -1,4 +1,4 @@
-// POSIX implementation of the platform layer: mmap/munmap/madvise.
+// Linux implementation of the platform layer: mmap/munmap/mremap/madvise.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -28,6 +28,22 @@ void* map(std::size_t length) noexcept {
 
 bool unmap(void* address, std::size_t length) noexcept {
   return munmap(address, length) == 0;
+}
+
+bool retire(void* address, std::size_t length) noexcept {
+  // MAP_FIXED swaps the pages for the reservation in one step, leaving no
+  // moment in which another thread's mmap could take the range.
+  void* reserved =
+      mmap(address, length, PROT_NONE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return reserved == address;
+}
+
+void* remap(void* address, std::size_t old_length,
+            std::size_t new_length) noexcept {
+  // The kernel moves page table entries, not bytes: no copy, no new faults.
+  void* moved = mremap(address, old_length, new_length, MREMAP_MAYMOVE);
+  return moved == MAP_FAILED ? nullptr : moved;
 }
 
 bool purge(void* address, std::size_t length) noexcept {

@@ -6,6 +6,9 @@
 //   dwAllocationGranularity (that would make every small region 16 pages).
 // - VirtualFree(MEM_RELEASE) only takes the base of a whole reservation and
 //   a size of 0; rulloc always unmaps whole mappings, so that fits unmap().
+// - retire() decommits (MEM_DECOMMIT): the reservation stays, so the range
+//   cannot be handed out again until unmap() releases it.
+// - There is no mremap: remap() always says no and callers copy instead.
 // - MEM_RESET keeps the pages committed and lets the OS drop their contents,
 //   which is what madvise(MADV_DONTNEED) does for purge().
 #ifndef WIN32_LEAN_AND_MEAN
@@ -49,6 +52,16 @@ bool unmap(void* address, std::size_t length) noexcept {
   // MEM_RELEASE frees the whole reservation made by map() and wants size 0.
   if (address == nullptr || length == 0) return false;
   return VirtualFree(address, 0, MEM_RELEASE) != 0;
+}
+
+bool retire(void* address, std::size_t length) noexcept {
+  if (address == nullptr || length == 0) return false;
+  return VirtualFree(address, length, MEM_DECOMMIT) != 0;
+}
+
+void* remap(void* /*address*/, std::size_t /*old_length*/,
+            std::size_t /*new_length*/) noexcept {
+  return nullptr;
 }
 
 bool purge(void* address, std::size_t length) noexcept {
