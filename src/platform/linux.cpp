@@ -46,6 +46,8 @@ void* remap(void* address, std::size_t old_length,
   return moved == MAP_FAILED ? nullptr : moved;
 }
 
+bool maps_split() noexcept { return true; }
+
 bool purge(void* address, std::size_t length) noexcept {
   return madvise(address, length, MADV_DONTNEED) == 0;
 }

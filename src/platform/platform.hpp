@@ -30,6 +30,10 @@ bool retire(void* address, std::size_t length) noexcept;
 void* remap(void* address, std::size_t old_length,
             std::size_t new_length) noexcept;
 
+// Whether unmap(), retire() and remap() also take any page-aligned part of
+// a mapping, so that one mapping can be cut into regions of its own.
+bool maps_split() noexcept;
+
 // Tells the OS that the pages' contents are no longer needed; they stay
 // mapped and read as zero (or their old contents) afterwards.
 bool purge(void* address, std::size_t length) noexcept;

@@ -64,6 +64,9 @@ void* remap(void* /*address*/, std::size_t /*old_length*/,
   return nullptr;
 }
 
+// VirtualFree(MEM_RELEASE) takes a whole reservation only.
+bool maps_split() noexcept { return false; }
+
 bool purge(void* address, std::size_t length) noexcept {
   if (length == 0) return true;
   // MEM_RESET would round the start down to a page and so drop bytes before
