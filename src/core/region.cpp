@@ -4,6 +4,7 @@
 #include <new>
 
 #include "core/alignment.hpp"
+#include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
 #include "platform/platform.hpp"
 
@@ -33,8 +34,11 @@ RegionHeader* format_region(void* memory, std::size_t length,
 
 RegionHeader* remap_region(RegionHeader* region, std::size_t length) noexcept {
   if (platform::faults::map_should_fail()) return nullptr;
-  void* moved = platform::remap(region, region->total_size(), length);
+  const std::size_t old_length = region->total_size();
+  void* moved = platform::remap(region, old_length, length);
   if (moved == nullptr) return nullptr;
+  // Freeing through a pointer into the old range must still be reported.
+  if (moved != region) retired_regions::retire_moved(region, old_length);
   // Headers moved with the bytes; only the pointers to them need updating.
   auto* result = static_cast<RegionHeader*>(moved);
   set_length(result, length);

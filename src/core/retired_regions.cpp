@@ -40,10 +40,9 @@ void unmap(Range range) noexcept {
   }
 }
 
-}  // namespace
-
-bool retire(void* base, std::size_t length) noexcept {
-  const auto address = reinterpret_cast<std::uintptr_t>(base);
+// Puts a range in the ring and unmaps the one it evicts, once no slot names
+// that one any more (the kernel may hand it out again at once).
+Slot* record(void* base, std::size_t length) noexcept {
   Range evicted;
   Slot* slot;
   {
@@ -51,16 +50,31 @@ bool retire(void* base, std::size_t length) noexcept {
     slot = &slots[next_slot++ % kSlots];
     evicted = take(*slot);
     slot->length.store(length);
-    slot->base.store(address, std::memory_order_release);
+    slot->base.store(reinterpret_cast<std::uintptr_t>(base),
+                     std::memory_order_release);
   }
-  // Unmapped only once no slot names it: the kernel may reuse it at once.
   unmap(evicted);
+  return slot;
+}
+
+}  // namespace
+
+bool retire(void* base, std::size_t length) noexcept {
+  // Recorded first: a racing second free must not read the pages as they go.
+  Slot* slot = record(base, length);
   if (platform::retire(base, length)) return true;
   {
     std::lock_guard lock(writers);
-    if (slot->base.load() == address) take(*slot);
+    if (slot->base.load() == reinterpret_cast<std::uintptr_t>(base)) {
+      take(*slot);
+    }
   }
   return platform::unmap(base, length);
+}
+
+void retire_moved(void* old_base, std::size_t length) noexcept {
+  // Recorded only once reserved: until then another mapping may take it.
+  if (platform::reserve(old_base, length)) record(old_base, length);
 }
 
 bool contains(const void* pointer) noexcept {

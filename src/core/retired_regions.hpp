@@ -14,6 +14,9 @@ namespace rulloc::core::retired_regions {
 // Gives a whole region back. False when the kernel refuses: the region is
 // still mapped then.
 bool retire(void* base, std::size_t length) noexcept;
+// Records the range a region was just moved away from (by a remap), and
+// reserves it if nothing took it meanwhile.
+void retire_moved(void* old_base, std::size_t length) noexcept;
 bool contains(const void* pointer) noexcept;
 // Unmaps every reserved range at once, for when address space runs out.
 // True when there was one.

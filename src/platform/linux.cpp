@@ -39,6 +39,16 @@ bool retire(void* address, std::size_t length) noexcept {
   return reserved == address;
 }
 
+bool reserve(void* address, std::size_t length) noexcept {
+  // Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and may map elsewhere.
+  void* reserved = mmap(
+      address, length, PROT_NONE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (reserved == address) return true;
+  if (reserved != MAP_FAILED) munmap(reserved, length);
+  return false;
+}
+
 void* remap(void* address, std::size_t old_length,
             std::size_t new_length) noexcept {
   // The kernel moves page table entries, not bytes: no copy, no new faults.

@@ -23,6 +23,10 @@ bool unmap(void* address, std::size_t length) noexcept;
 // mapped as before or not at all, and unmap() is still the way to end it.
 bool retire(void* address, std::size_t length) noexcept;
 
+// Reserves [address, address + length) as retire() would, but only if
+// nothing is mapped there. False otherwise, or when the OS says no.
+bool reserve(void* address, std::size_t length) noexcept;
+
 // Resizes a mapping made by map() (or returned by remap()) to `new_length`,
 // keeping its contents, and returns its address: the same one when the OS
 // can resize it in place, else a new one (the old range is then gone).

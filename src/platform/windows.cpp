@@ -59,6 +59,15 @@ bool retire(void* address, std::size_t length) noexcept {
   return VirtualFree(address, length, MEM_DECOMMIT) != 0;
 }
 
+bool reserve(void* address, std::size_t length) noexcept {
+  if (address == nullptr || length == 0) return false;
+  // VirtualAlloc rounds the address down to the allocation granularity.
+  void* reserved = VirtualAlloc(address, length, MEM_RESERVE, PAGE_NOACCESS);
+  if (reserved == address) return true;
+  if (reserved != nullptr) VirtualFree(reserved, 0, MEM_RELEASE);
+  return false;
+}
+
 void* remap(void* /*address*/, std::size_t /*old_length*/,
             std::size_t /*new_length*/) noexcept {
   return nullptr;
