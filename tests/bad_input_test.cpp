@@ -11,6 +11,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rulloc/rulloc.h"
@@ -287,6 +288,8 @@ void announce(const void* p) {
 class NamesAnnouncedPointer
     : public ::testing::MatcherInterface<const std::string&> {
  public:
+  explicit NamesAnnouncedPointer(std::string problem = "")
+      : problem_(std::move(problem)) {}
   bool MatchAndExplain(
       const std::string& out,
       ::testing::MatchResultListener* listener) const override {
@@ -305,15 +308,23 @@ class NamesAnnouncedPointer
       *listener << "no rulloc message naming " << pointer;
       return false;
     }
+    if (out.find(problem_, message) == std::string::npos) {
+      *listener << "the message does not say " << problem_;
+      return false;
+    }
     return true;
   }
   void DescribeTo(std::ostream* os) const override {
     *os << "a rulloc message naming the announced pointer";
+    if (!problem_.empty()) *os << " and saying " << problem_;
   }
+
+ private:
+  std::string problem_;
 };
 
-::testing::Matcher<const std::string&> names_pointer() {
-  return ::testing::MakeMatcher(new NamesAnnouncedPointer);
+::testing::Matcher<const std::string&> names_pointer(std::string problem = "") {
+  return ::testing::MakeMatcher(new NamesAnnouncedPointer(std::move(problem)));
 }
 
 class Misuse : public ::testing::Test {
@@ -441,6 +452,40 @@ TEST_F(Misuse, GrowAfterFree) {
       },
       names_pointer());
   heap.deallocate(b);
+}
+
+// A large block's region is retired when the block is freed. Other large
+// blocks mapped and freed afterwards must not land on its range (it stays
+// reserved while among the last retired regions), so freeing it again is
+// reported rather than freeing whatever lives there now.
+TEST_F(Misuse, DoubleFreeOfLargeBlockAfterItsRegionWasUnmapped) {
+  constexpr std::size_t kLarge = 1 << 20;
+  void* keep = heap.allocate(Layout{kLarge, 8}).ptr;
+  void* freed = heap.allocate(Layout{kLarge, 8}).ptr;
+  heap.deallocate(freed);
+  std::vector<void*> live;
+  for (int i = 0; i < 20; ++i) {
+    void* p = heap.allocate(Layout{kLarge, 8}).ptr;
+    ASSERT_NE(p, nullptr);
+    if (i % 2 == 0) {
+      heap.deallocate(p);  // one more retired region: 11 in all
+    } else {
+      live.push_back(p);
+    }
+  }
+  for (void* p : live) {
+    EXPECT_TRUE(addr(p) + kLarge <= addr(freed) ||
+                addr(freed) + kLarge <= addr(p))
+        << "a new region took the retired range";
+  }
+  EXPECT_DEATH(
+      {
+        announce(freed);
+        heap.deallocate(freed);
+      },
+      names_pointer("double free (its region was already unmapped)"));
+  for (void* p : live) heap.deallocate(p);
+  heap.deallocate(keep);
 }
 
 }  // namespace

@@ -38,6 +38,20 @@ struct Options {
   // Bin each free list by size (first fit within a bin, then any larger
   // bin) instead of the original single first-fit list. Off: the original.
   bool segregated_free_lists = false;
+  // Bytes of emptied regions the dynamic bucket keeps mapped (their pages
+  // still resident) for later large blocks, instead of unmapping them at
+  // once (0: unmap at once, as the original did). A region too large for
+  // the cap goes the usual way; trim() gives the whole cache back.
+  std::size_t large_cache_bytes = 0;
+  // How long a cached region waits for reuse before it is unmapped. Ages
+  // are checked when the dynamic bucket next caches or looks for a region:
+  // a heap that stops using large blocks keeps its cache until trim().
+  std::size_t large_cache_ms = 1000;
+  // Grow a large block alone in its region by resizing the mapping (mremap
+  // on Linux; no copy, no new page faults for the old pages) instead of
+  // allocating, copying and freeing; with large_cache_bytes, also resize a
+  // cached region to fit a request. Off: the original's move.
+  bool remap_large_regions = false;
 };
 
 }  // namespace rulloc

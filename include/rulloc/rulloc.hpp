@@ -44,6 +44,11 @@ class Rulloc : public std::pmr::memory_resource {
                   Options options = {}) noexcept
       : limits_(bucket_limits),
         engine_(storage_.data(), limits_.data(), N, options) {}
+  // Rulloc<5>({32, 128, 512, 2048, 8192}): a braced list of limits binds
+  // here first, so it never reads as an Options of as many fields.
+  explicit Rulloc(const std::size_t (&bucket_limits)[N],
+                  Options options = {}) noexcept
+      : Rulloc(std::to_array(bucket_limits), options) {}
   ~Rulloc() override = default;  // the engine unmaps every region
   Rulloc(const Rulloc&) = delete;
   Rulloc& operator=(const Rulloc&) = delete;

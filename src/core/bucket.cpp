@@ -30,10 +30,13 @@ std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept {
 
 Bucket::Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept
     : free_(options.segregated_free_lists),
+      cache_(limit == SIZE_MAX ? options.large_cache_bytes : 0,
+             options.large_cache_ms, options.remap_large_regions),
       limit_(limit),
       keep_empty_regions_(options.keep_empty_regions),
       min_region_bytes_(limit == SIZE_MAX ? 0 : options.min_region_bytes),
-      index_(index) {}
+      index_(index),
+      remap_(limit == SIZE_MAX && options.remap_large_regions) {}
 
 Bucket::~Bucket() {
   RegionHeader* region = regions_.head;
@@ -63,6 +66,10 @@ Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
     // A region whose only block is free was an empty region kept for reuse.
     if (block->region->blocks.len == 1) --empty_regions_;
     free_.remove(block);
+  } else if (RegionHeader* cached =
+                 cache_.take(determine_region_length(needed))) {
+    regions_.push_back(cached);
+    block = cached->first_block();
   } else {
     block = map_region(needed);
     if (block == nullptr) return {nullptr, 0};
@@ -107,6 +114,8 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
       block->size + (next_free ? kBlockHeaderSize + next->size : 0);
   const std::size_t with_prev = prev_free ? prev->size + kBlockHeaderSize : 0;
 
+  // Where the data lies in its region, which remap_alone() may move.
+  const auto offset = static_cast<std::size_t>(pointer - block->region->base());
   BlockHeader* target = block;
   if (block->size >= needed) {
     // Fits as it is: shrinking, or growing into slack.
@@ -123,6 +132,9 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     absorb(block, next);
     absorb(prev, block);
     target = prev;
+  } else if (BlockHeader* remapped = remap_alone(block, needed)) {
+    target = remapped;
+    pointer = remapped->region->base() + offset;
   } else {
     Allocation moved = allocate_locked(needed, align, false);
     if (moved.ptr == nullptr) return moved;
@@ -145,22 +157,55 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
   if (length < min_region_bytes_) {
     length = align_up(min_region_bytes_, platform::page_size());
   }
-  void* memory =
-      platform::faults::map_should_fail() ? nullptr : platform::map(length);
+  if (platform::faults::map_should_fail()) return nullptr;
+  void* memory = platform::map(length);
+  // Retired ranges still count against the address space (RLIMIT_AS).
+  if (memory == nullptr && retired_regions::release_all()) {
+    memory = platform::map(length);
+  }
   if (memory == nullptr) return nullptr;
-  retired_regions::forget(memory, length);
-  auto* region = new (memory)
-      RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
-  auto* block = new (region->base() + kRegionHeaderSize)
-      BlockHeader{nullptr, nullptr, region, region->size - kBlockHeaderSize,
-                  true,    index_,  0,      kBlockMagic};
-  region->blocks.push_back(block);
+  RegionHeader* region = format_region(memory, length, index_);
   regions_.push_back(region);
-  return block;
+  return region->first_block();
+}
+
+// Grows a block that is alone in its region (a free tail aside) by resizing
+// the region's mapping. Returns the block at its new place, with the same
+// offset in its region, or nullptr with everything unchanged.
+BlockHeader* Bucket::remap_alone(BlockHeader* block,
+                                 std::size_t needed) noexcept {
+  BlockHeader* next = block->next;
+  if (!remap_ || block->prev != nullptr ||
+      (next != nullptr && (!next->is_free || next->next != nullptr))) {
+    return nullptr;
+  }
+  const std::size_t length = determine_region_length(needed);
+  RegionHeader* region = block->region;
+  if (length <= region->total_size()) return nullptr;
+  const std::size_t size = block->size;
+  if (next != nullptr) {
+    free_.remove(next);
+    absorb(block, next);
+  }
+  regions_.remove(region);
+  RegionHeader* moved = remap_region(region, length);
+  if (moved == nullptr) {
+    regions_.push_back(region);
+    split(block, size);  // gives the free tail back as it was
+    return nullptr;
+  }
+  regions_.push_back(moved);
+  return moved->first_block();
 }
 
 void Bucket::release_region_if_empty(RegionHeader* region) noexcept {
   if (region->blocks.len != 1) return;
+  if (cache_.accepts(region->total_size())) {
+    free_.remove(region->first_block());
+    regions_.remove(region);
+    cache_.keep(region);
+    return;
+  }
   if (empty_regions_ < keep_empty_regions_ || !unmap_empty_region(region)) {
     ++empty_regions_;
   }
@@ -171,9 +216,7 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
   BlockHeader* block = region->first_block();
   free_.remove(block);
   regions_.remove(region);
-  retired_regions::record(region, region->total_size());
-  if (platform::unmap(region, region->total_size())) return true;
-  retired_regions::forget(region, region->total_size());
+  if (retired_regions::retire(region, region->total_size())) return true;
   regions_.push_back(region);
   free_.push(block);
   return false;
@@ -181,7 +224,7 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
 
 std::size_t Bucket::trim() noexcept {
   std::lock_guard lock(mutex_);
-  std::size_t released = 0;
+  std::size_t released = cache_.release_all();
   for (RegionHeader* region = regions_.head; region != nullptr;) {
     RegionHeader* next = region->next;
     if (region->blocks.len == 1 && region->first_block()->is_free) {

@@ -16,6 +16,7 @@
 
 #include "core/block.hpp"
 #include "core/free_list.hpp"
+#include "core/large_cache.hpp"
 #include "core/list.hpp"
 #include "core/region.hpp"
 #include "rulloc/layout.hpp"
@@ -24,7 +25,8 @@ namespace rulloc::core {
 
 class Bucket {
  public:
-  // The dynamic bucket (limit SIZE_MAX) ignores options.min_region_bytes.
+  // The dynamic bucket (limit SIZE_MAX) ignores options.min_region_bytes;
+  // only it caches and remaps large regions.
   Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept;
   ~Bucket();  // unmaps every region
   Bucket(const Bucket&) = delete;
@@ -44,8 +46,8 @@ class Bucket {
   Allocation resize(BlockHeader* block, std::byte* pointer, std::size_t keep,
                     std::size_t needed, std::size_t align) noexcept;
 
-  // Unmaps every empty region (kept ones included) and purges the whole
-  // pages inside free blocks. Returns the bytes given back.
+  // Unmaps every empty region (kept and cached ones included) and purges
+  // the whole pages inside free blocks. Returns the bytes given back.
   std::size_t trim() noexcept;
 
   BucketStats stats() const noexcept;
@@ -57,6 +59,7 @@ class Bucket {
                              bool zeroed) noexcept;
   void deallocate_locked(BlockHeader* block) noexcept;
   BlockHeader* map_region(std::size_t needed) noexcept;
+  BlockHeader* remap_alone(BlockHeader* block, std::size_t needed) noexcept;
   void release_region_if_empty(RegionHeader* region) noexcept;
   bool unmap_empty_region(RegionHeader* region) noexcept;
   void split(BlockHeader* block, std::size_t needed) noexcept;
@@ -66,11 +69,13 @@ class Bucket {
   mutable std::mutex mutex_;
   LinkedList<RegionHeader> regions_;
   FreeList free_;
+  LargeCache cache_;  // dynamic bucket only
   std::size_t limit_;
   std::size_t keep_empty_regions_;
   std::size_t min_region_bytes_;
   std::size_t empty_regions_ = 0;
   std::uint8_t index_;
+  bool remap_;  // dynamic bucket with Options::remap_large_regions
 };
 
 // The content size a layout needs: its size rounded up to 8, plus `align`

@@ -30,7 +30,10 @@ std::string where(std::size_t limit, const void* region, const void* block) {
 
 BucketStats Bucket::stats() const noexcept {
   std::lock_guard lock(mutex_);
-  BucketStats stats{limit_, regions_.len, 0, free_.len(), 0};
+  // A cached region counts like a kept empty one: mapped, one free block.
+  const std::size_t cached = cache_.regions().len;
+  BucketStats stats{limit_, regions_.len + cached, cached, free_.len() + cached,
+                    cache_.bytes()};
   for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
     stats.blocks += r->blocks.len;
     stats.mapped_bytes += r->total_size();
@@ -111,6 +114,16 @@ bool Bucket::check(std::string* error) const {
     return fail(error, where(limit_, nullptr, nullptr) +
                            "free list and free blocks disagree");
   }
+  std::string cache_error;
+  if (!cache_.check(&cache_error)) {
+    return fail(error, where(limit_, nullptr, nullptr) + cache_error);
+  }
+  for (RegionHeader* r = cache_.regions().head; r != nullptr; r = r->next) {
+    if (r->first_block()->bucket != index_) {
+      return fail(error, where(limit_, r, r->first_block()) +
+                             "cached block has a wrong bucket index");
+    }
+  }
   return true;
 }
 
@@ -154,6 +167,10 @@ void Bucket::dump(std::ostream& out) const {
       }
       out << border << '\n' << row << '\n' << border << '\n';
     }
+  }
+  for (RegionHeader* r = cache_.regions().head; r != nullptr; r = r->next) {
+    out << "  cached region " << static_cast<const void*>(r) << ": "
+        << r->total_size() << " bytes, 1 free block\n";
   }
 }
 

@@ -1,8 +1,11 @@
 #include "core/region.hpp"
 
 #include <cstdint>
+#include <new>
 
 #include "core/alignment.hpp"
+#include "core/retired_regions.hpp"
+#include "platform/faults.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::core {
@@ -16,6 +19,40 @@ std::size_t determine_region_length(std::size_t size) noexcept {
   std::size_t length = align_up(total, page);
   if (total < length && total + kMinSplitSize > length) length += page;
   return length;
+}
+
+RegionHeader* format_region(void* memory, std::size_t length,
+                            std::uint8_t bucket) noexcept {
+  auto* region = new (memory)
+      RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
+  auto* block = new (region->base() + kRegionHeaderSize)
+      BlockHeader{nullptr, nullptr, region, region->size - kBlockHeaderSize,
+                  true,    bucket,  0,      kBlockMagic};
+  region->blocks.push_back(block);
+  return region;
+}
+
+RegionHeader* remap_region(RegionHeader* region, std::size_t length) noexcept {
+  if (platform::faults::map_should_fail()) return nullptr;
+  const std::size_t old_length = region->total_size();
+  void* moved = platform::remap(region, old_length, length);
+  if (moved == nullptr) return nullptr;
+  // Freeing through a pointer into the old range must still be reported.
+  if (moved != region) retired_regions::retire_moved(region, old_length);
+  // Headers moved with the bytes; only the pointers to them need updating.
+  auto* result = static_cast<RegionHeader*>(moved);
+  set_length(result, length);
+  return result;
+}
+
+void set_length(RegionHeader* region, std::size_t length) noexcept {
+  region->size = length - kRegionHeaderSize;
+  auto* block =
+      reinterpret_cast<BlockHeader*>(region->base() + kRegionHeaderSize);
+  block->region = region;
+  block->size = region->size - kBlockHeaderSize;
+  region->blocks.head = block;
+  region->blocks.tail = block;
 }
 
 }  // namespace rulloc::core

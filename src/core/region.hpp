@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "core/block.hpp"
 #include "core/list.hpp"
@@ -47,5 +48,20 @@ inline std::size_t RegionHeader::total_size() const noexcept {
 //
 // Returns 0 when the length would overflow.
 std::size_t determine_region_length(std::size_t size) noexcept;
+
+// Writes the headers of a region of `length` bytes at `memory`, holding one
+// free block of bucket `bucket`, linked in no list.
+RegionHeader* format_region(void* memory, std::size_t length,
+                            std::uint8_t bucket) noexcept;
+
+// Sets the length of a region that holds a single block, at its address
+// now, and every pointer to it and its block (the block spans it all).
+void set_length(RegionHeader* region, std::size_t length) noexcept;
+
+// Resizes a region that holds a single block (and is in no list, since its
+// links would go stale) to `length` bytes, the block growing or shrinking
+// with it and keeping its contents. Returns the region at its new address,
+// or nullptr when the kernel (or fault injection) refuses: it is unchanged.
+RegionHeader* remap_region(RegionHeader* region, std::size_t length) noexcept;
 
 }  // namespace rulloc::core

@@ -41,7 +41,11 @@ using detail::Engine;
 // mapping and unmapping every time.
 constexpr std::size_t kLimits[] = {65536, 262144};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
-constexpr Options kOptions{1, std::size_t{1} << 20, true};
+// Large blocks: up to 32 MiB of emptied regions kept a second for reuse
+// (the purger gives them back when the engine goes idle), and growth by
+// mremap.
+constexpr Options kOptions{
+    1, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
@@ -124,8 +128,11 @@ std::uintptr_t random_secret() noexcept {
 [[gnu::noinline]] Engine& build_engine() noexcept {
   int expected = 0;
   if (state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+    Options options = kOptions;
+    // "Purge at once" leaves no large region cached either.
+    if (purger_read_delay() == 0) options.large_cache_bytes = 0;
     engine_pointer =
-        new (engine_storage) Engine(bucket_storage, kLimits, kFixed, kOptions);
+        new (engine_storage) Engine(bucket_storage, kLimits, kFixed, options);
     show_stats = env_flag("RULLOC_SHOW_STATS");
     verbose = env_flag("RULLOC_VERBOSE");
     if (show_stats || verbose) {

@@ -84,8 +84,7 @@ void start() noexcept {
 
 }  // namespace
 
-void purger_configure(detail::Engine* target) noexcept {
-  engine = target;
+long purger_read_delay() noexcept {
   const char* text = std::getenv("RULLOC_PURGE_DELAY_MS");
   if (text != nullptr && text[0] != '\0') {
     if (std::strcmp(text, "off") == 0) {
@@ -96,6 +95,11 @@ void purger_configure(detail::Engine* target) noexcept {
       if (end != text && *end == '\0' && value >= 0) delay_ms = value;
     }
   }
+  return delay_ms;
+}
+
+void purger_configure(detail::Engine* target) noexcept {
+  engine = target;
   // Free slabs keep their pages until the purger comes (or forever, when
   // off): a program that frees and allocates again reuses them without
   // page faults. With a delay of 0 they are purged at once.

@@ -19,7 +19,9 @@ class Engine;
 
 namespace rulloc::heap {
 
-// Reads the setting once, when the heap is built.
+// Reads the setting once, when the heap is built, and returns the delay
+// (-1: off); then purger_configure() once the engine exists.
+long purger_read_delay() noexcept;
 void purger_configure(detail::Engine* engine) noexcept;
 // Counts one engine call: an engine that is in use is not trimmed.
 void purger_note_engine_use() noexcept;

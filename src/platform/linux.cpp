@@ -1,4 +1,4 @@
-// POSIX implementation of the platform layer: mmap/munmap/madvise.
+// Linux implementation of the platform layer: mmap/munmap/mremap/madvise.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,6 +29,34 @@ void* map(std::size_t length) noexcept {
 bool unmap(void* address, std::size_t length) noexcept {
   return munmap(address, length) == 0;
 }
+
+bool retire(void* address, std::size_t length) noexcept {
+  // MAP_FIXED swaps the pages for the reservation in one step, leaving no
+  // moment in which another thread's mmap could take the range.
+  void* reserved =
+      mmap(address, length, PROT_NONE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return reserved == address;
+}
+
+bool reserve(void* address, std::size_t length) noexcept {
+  // Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and may map elsewhere.
+  void* reserved = mmap(
+      address, length, PROT_NONE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (reserved == address) return true;
+  if (reserved != MAP_FAILED) munmap(reserved, length);
+  return false;
+}
+
+void* remap(void* address, std::size_t old_length,
+            std::size_t new_length) noexcept {
+  // The kernel moves page table entries, not bytes: no copy, no new faults.
+  void* moved = mremap(address, old_length, new_length, MREMAP_MAYMOVE);
+  return moved == MAP_FAILED ? nullptr : moved;
+}
+
+bool maps_split() noexcept { return true; }
 
 bool purge(void* address, std::size_t length) noexcept {
   return madvise(address, length, MADV_DONTNEED) == 0;

@@ -1,6 +1,6 @@
-// The whole operating-system surface of rulloc: page size, map, unmap and
-// purge. One implementation file per OS (linux.cpp, windows.cpp); nothing
-// above this layer includes an OS header.
+// The whole operating-system surface of rulloc: page size, map, unmap,
+// retire, remap and purge. One implementation file per OS (linux.cpp,
+// windows.cpp); nothing above this layer includes an OS header.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +16,27 @@ void* map(std::size_t length) noexcept;
 
 // Returns a mapping made by map(). False when the OS refuses.
 bool unmap(void* address, std::size_t length) noexcept;
+
+// Replaces a mapping made by map() with an inaccessible reservation of the
+// same range that holds no memory, so that no later mapping can land there;
+// unmap() releases it. False when the OS refuses: the range may then be
+// mapped as before or not at all, and unmap() is still the way to end it.
+bool retire(void* address, std::size_t length) noexcept;
+
+// Reserves [address, address + length) as retire() would, but only if
+// nothing is mapped there. False otherwise, or when the OS says no.
+bool reserve(void* address, std::size_t length) noexcept;
+
+// Resizes a mapping made by map() (or returned by remap()) to `new_length`,
+// keeping its contents, and returns its address: the same one when the OS
+// can resize it in place, else a new one (the old range is then gone).
+// nullptr when the OS cannot (always on Windows): the mapping is unchanged.
+void* remap(void* address, std::size_t old_length,
+            std::size_t new_length) noexcept;
+
+// Whether unmap(), retire() and remap() also take any page-aligned part of
+// a mapping, so that one mapping can be cut into regions of its own.
+bool maps_split() noexcept;
 
 // Tells the OS that the pages' contents are no longer needed; they stay
 // mapped and read as zero (or their old contents) afterwards.

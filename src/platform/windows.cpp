@@ -6,6 +6,9 @@
 //   dwAllocationGranularity (that would make every small region 16 pages).
 // - VirtualFree(MEM_RELEASE) only takes the base of a whole reservation and
 //   a size of 0; rulloc always unmaps whole mappings, so that fits unmap().
+// - retire() decommits (MEM_DECOMMIT): the reservation stays, so the range
+//   cannot be handed out again until unmap() releases it.
+// - There is no mremap: remap() always says no and callers copy instead.
 // - MEM_RESET keeps the pages committed and lets the OS drop their contents,
 //   which is what madvise(MADV_DONTNEED) does for purge().
 #ifndef WIN32_LEAN_AND_MEAN
@@ -50,6 +53,28 @@ bool unmap(void* address, std::size_t length) noexcept {
   if (address == nullptr || length == 0) return false;
   return VirtualFree(address, 0, MEM_RELEASE) != 0;
 }
+
+bool retire(void* address, std::size_t length) noexcept {
+  if (address == nullptr || length == 0) return false;
+  return VirtualFree(address, length, MEM_DECOMMIT) != 0;
+}
+
+bool reserve(void* address, std::size_t length) noexcept {
+  if (address == nullptr || length == 0) return false;
+  // VirtualAlloc rounds the address down to the allocation granularity.
+  void* reserved = VirtualAlloc(address, length, MEM_RESERVE, PAGE_NOACCESS);
+  if (reserved == address) return true;
+  if (reserved != nullptr) VirtualFree(reserved, 0, MEM_RELEASE);
+  return false;
+}
+
+void* remap(void* /*address*/, std::size_t /*old_length*/,
+            std::size_t /*new_length*/) noexcept {
+  return nullptr;
+}
+
+// VirtualFree(MEM_RELEASE) takes a whole reservation only.
+bool maps_split() noexcept { return false; }
 
 bool purge(void* address, std::size_t length) noexcept {
   if (length == 0) return true;
