@@ -45,8 +45,8 @@ void unlist(Pool& pool, Slab* slab) noexcept {
 // Secure mode hands blocks out in a random order, so the address of the
 // next block cannot be guessed from the last one. xorshift64*, one state
 // per pool (used under its lock), seeded from the secret.
-void shuffle(std::uint64_t& state, std::uint16_t* order,
-             std::size_t n) noexcept {
+[[maybe_unused]] void shuffle(std::uint64_t& state, std::uint16_t* order,
+                              std::size_t n) noexcept {
   if (state == 0) {
     state = (free_block_secret ^ reinterpret_cast<std::uintptr_t>(&state)) | 1;
   }

@@ -25,7 +25,7 @@ std::size_t slabs_in_use = 0;
 std::size_t dirty_slabs = 0;
 
 // A different key per segment, none of which gives away the secret.
-std::uintptr_t mix(std::uintptr_t value) noexcept {
+[[maybe_unused]] std::uintptr_t mix(std::uintptr_t value) noexcept {
   value ^= value >> 31;
   value *= 0x7FB5D329728EA185u;
   value ^= value >> 27;
