@@ -19,7 +19,6 @@
 #include "core/large_cache.hpp"
 #include "core/list.hpp"
 #include "core/region.hpp"
-#include "core/spin_lock.hpp"
 #include "rulloc/layout.hpp"
 
 namespace rulloc::core {
@@ -67,7 +66,7 @@ class Bucket {
   void absorb(BlockHeader* block, BlockHeader* next) noexcept;
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;
 
-  mutable SpinLock mutex_;
+  mutable std::mutex mutex_;
   LinkedList<RegionHeader> regions_;
   FreeList free_;
   LargeCache cache_;  // dynamic bucket only
