@@ -45,9 +45,6 @@ struct BlockHeader {
   std::size_t size;  // content bytes
   bool is_free;
   std::uint8_t bucket;
-  // Set while a thread cache holds the block (see heap/thread_cache.hpp):
-  // in use for its bucket, but freed by the program.
-  std::uint16_t parked;
   std::uint32_t magic;
 
   std::byte* content() noexcept {

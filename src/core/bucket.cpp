@@ -256,15 +256,9 @@ std::size_t Bucket::trim() noexcept {
 // header and kMinBlockSize. The tail merges with a free block after it.
 void Bucket::split(BlockHeader* block, std::size_t needed) noexcept {
   if (block->size < needed + kMinSplitSize) return;
-  auto* rest = new (block->content() + needed)
-      BlockHeader{nullptr,
-                  nullptr,
-                  block->region,
-                  block->size - needed - kBlockHeaderSize,
-                  true,
-                  index_,
-                  0,
-                  kBlockMagic};
+  auto* rest = new (block->content() + needed) BlockHeader{
+      nullptr, nullptr, block->region, block->size - needed - kBlockHeaderSize,
+      true,    index_,  kBlockMagic};
   block->size = needed;
   block->region->blocks.insert_after(block, rest);
   BlockHeader* next = rest->next;

@@ -68,8 +68,7 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   // After a free, the word below an aligned pointer may hold a free-list
   // link instead of the back pointer: links always lead to a free header.
   if (block->magic == core::kMergedMagic ||
-      (block->magic == core::kBlockMagic &&
-       (block->is_free || block->parked != 0))) {
+      (block->magic == core::kBlockMagic && block->is_free)) {
     core::report_misuse(operation, pointer, "double free (block already free)");
   }
   if (block->magic != core::kBlockMagic || block->bucket >= bucket_count ||
@@ -158,38 +157,6 @@ Allocation Engine::shrink(void* pointer, Layout old_layout,
                           Layout new_layout) noexcept {
   if (new_layout.size > old_layout.size) return {nullptr, 0};
   return resize(pointer, old_layout, new_layout, "shrink");
-}
-
-std::size_t Engine::park(void* pointer) noexcept {
-  BlockHeader* block = resolve(pointer, "free", count_ + 1);
-  block->parked = 1;
-  return static_cast<std::size_t>(block->end() -
-                                  static_cast<std::byte*>(pointer));
-}
-
-namespace {
-
-// The header of a parked block, which park() has already checked.
-BlockHeader* parked_header(void* pointer) noexcept {
-  auto* bytes = static_cast<std::byte*>(pointer);
-  std::uint32_t tag;
-  std::memcpy(&tag, bytes - sizeof(tag), sizeof(tag));
-  if (tag == core::kBlockMagic) return core::block_of_content(bytes);
-  BlockHeader* block;
-  std::memcpy(&block, bytes - sizeof(block), sizeof(block));
-  return block;
-}
-
-}  // namespace
-
-void Engine::unpark(void* pointer) noexcept {
-  parked_header(pointer)->parked = 0;
-}
-
-void Engine::deallocate_parked(void* pointer) noexcept {
-  BlockHeader* block = parked_header(pointer);
-  block->parked = 0;
-  bucket_at(buckets_, block->bucket).deallocate(block);
 }
 
 std::size_t Engine::usable_size(const void* pointer,

@@ -6,7 +6,7 @@ namespace rulloc::core {
 namespace {
 
 // Never written: its links are never followed, only compared against.
-BlockHeader end_marker{nullptr, nullptr, nullptr, 0, true, 0, 0, kBlockMagic};
+BlockHeader end_marker{nullptr, nullptr, nullptr, 0, true, 0, kBlockMagic};
 
 // How many blocks of its own bin a request looks at before taking a block
 // of a larger bin.

@@ -26,8 +26,8 @@ RegionHeader* format_region(void* memory, std::size_t length,
   auto* region = new (memory)
       RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
   auto* block = new (region->base() + kRegionHeaderSize)
-      BlockHeader{nullptr, nullptr, region, region->size - kBlockHeaderSize,
-                  true,    bucket,  0,      kBlockMagic};
+      BlockHeader{nullptr, nullptr, region,     region->size - kBlockHeaderSize,
+                  true,    bucket,  kBlockMagic};
   region->blocks.push_back(block);
   return region;
 }

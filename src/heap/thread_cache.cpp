@@ -74,9 +74,7 @@ void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept {
   pthread_key_create(&exit_key, at_thread_exit);
 }
 
-namespace {
-
-void count(long long bytes, bool allocation) noexcept {
+void count_event(long long bytes, bool allocation) noexcept {
   ThreadCounters& local = thread_cache.counters;
   ++(allocation ? local.allocations : local.frees);
   local.bytes += bytes;
@@ -84,12 +82,6 @@ void count(long long bytes, bool allocation) noexcept {
     ready();
     flush_counters();
   }
-}
-
-}  // namespace
-
-void count_event(long long bytes, bool allocation) noexcept {
-  count(bytes, allocation);
 }
 
 void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
@@ -110,7 +102,7 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
   }
   if constexpr (kSecure) check_untouched(block);
   block->canary = 0;
-  count(bytes, true);
+  count_event(bytes, true);
   return block;
 }
 
@@ -129,7 +121,7 @@ void cache_push_slow(std::size_t size_class, FreeBlock* block,
     cached.head = block;
     ++cached.count;
   }
-  count(-static_cast<long long>(bytes), false);
+  count_event(-static_cast<long long>(bytes), false);
 }
 
 void flush_counters() noexcept {

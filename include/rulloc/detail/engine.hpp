@@ -46,15 +46,6 @@ class Engine {
   std::size_t usable_size(const void* ptr,
                           const char* operation = "usable_size") const noexcept;
 
-  // For caches in front of the engine: park() checks `ptr` as deallocate
-  // would, then marks its block as held by a cache (freeing or parking it
-  // again is a double free) and returns its usable size. unpark() hands the
-  // block back to the program, or readies it for deallocate().
-  std::size_t park(void* ptr) noexcept;
-  void unpark(void* ptr) noexcept;
-  // unpark() and deallocate() in one, without checking `ptr` again.
-  void deallocate_parked(void* ptr) noexcept;
-
   std::size_t bucket_count() const noexcept { return count_ + 1; }
   BucketStats stats(std::size_t bucket) const noexcept;
   bool check(std::string* error) const;
