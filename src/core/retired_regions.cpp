@@ -40,41 +40,52 @@ void unmap(Range range) noexcept {
   }
 }
 
-// Puts a range in the ring and unmaps the one it evicts, once no slot names
-// that one any more (the kernel may hand it out again at once).
-Slot* record(void* base, std::size_t length) noexcept {
-  Range evicted;
-  Slot* slot;
-  {
-    std::lock_guard lock(writers);
-    slot = &slots[next_slot++ % kSlots];
-    evicted = take(*slot);
-    slot->length.store(length);
-    slot->base.store(reinterpret_cast<std::uintptr_t>(base),
-                     std::memory_order_release);
-  }
-  unmap(evicted);
-  return slot;
+// Puts a range in the ring and returns the one it evicts, which the caller
+// unmaps once the lock is released (the kernel may hand it out again at
+// once). `writers` must be held.
+Range record_locked(void* base, std::size_t length) noexcept {
+  Slot& slot = slots[next_slot++ % kSlots];
+  const Range evicted = take(slot);
+  slot.length.store(length);
+  slot.base.store(reinterpret_cast<std::uintptr_t>(base),
+                  std::memory_order_release);
+  return evicted;
 }
 
 }  // namespace
 
 bool retire(void* base, std::size_t length) noexcept {
-  // Recorded first: a racing second free must not read the pages as they go.
-  Slot* slot = record(base, length);
-  if (platform::retire(base, length)) return true;
+  // Recorded before the pages go, so a racing second free is reported
+  // rather than reading them. The kernel call stays under the lock: were
+  // the slot evicted (and the range unmapped and mapped anew by someone
+  // else) before it, retiring would hit that new mapping.
+  Range evicted;
+  bool retired;
   {
     std::lock_guard lock(writers);
-    if (slot->base.load() == reinterpret_cast<std::uintptr_t>(base)) {
-      take(*slot);
+    evicted = record_locked(base, length);
+    retired = platform::retire(base, length);
+    if (!retired) {
+      for (Slot& slot : slots) {
+        if (slot.base.load() == reinterpret_cast<std::uintptr_t>(base)) {
+          take(slot);
+        }
+      }
     }
   }
-  return platform::unmap(base, length);
+  unmap(evicted);
+  return retired || platform::unmap(base, length);
 }
 
 void retire_moved(void* old_base, std::size_t length) noexcept {
   // Recorded only once reserved: until then another mapping may take it.
-  if (platform::reserve(old_base, length)) record(old_base, length);
+  if (!platform::reserve(old_base, length)) return;
+  Range evicted;
+  {
+    std::lock_guard lock(writers);
+    evicted = record_locked(old_base, length);
+  }
+  unmap(evicted);
 }
 
 bool contains(const void* pointer) noexcept {
