@@ -19,6 +19,7 @@
 #include "core/large_cache.hpp"
 #include "core/list.hpp"
 #include "core/region.hpp"
+#include "core/spin_lock.hpp"
 #include "rulloc/layout.hpp"
 
 namespace rulloc::core {
@@ -66,7 +67,7 @@ class Bucket {
   void absorb(BlockHeader* block, BlockHeader* next) noexcept;
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;
 
-  mutable std::mutex mutex_;
+  mutable SpinLock mutex_;
   LinkedList<RegionHeader> regions_;
   FreeList free_;
   LargeCache cache_;  // dynamic bucket only

@@ -2,11 +2,11 @@
 
 #include <mutex>
 
+#include "core/spin_lock.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
-#include "heap/spin_lock.hpp"
 
 namespace rulloc::heap {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t kKeepEmpty = 1;
 
 struct alignas(64) Pool {
-  SpinLock lock;
+  core::SpinLock lock;
   Slab* with_room = nullptr;       // slabs with free or uncarved blocks
   std::size_t empty = 0;           // listed slabs with no block in use
   std::uint64_t random_state = 0;  // secure mode's carving order

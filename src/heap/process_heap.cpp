@@ -34,18 +34,17 @@ using detail::BucketStorage;
 using detail::Engine;
 
 // Small blocks (up to kMaxSmallSize) live in slabs; the engine serves the
-// rest. Its buckets start above the slabs (the first also takes small
-// blocks aligned beyond what a slab gives). Several buckets keep first-fit
-// lists short; 1 MiB regions keep the number of mappings (and mmap calls)
-// low; one empty region kept per bucket stops a malloc/free loop from
-// mapping and unmapping every time.
-constexpr std::size_t kLimits[] = {65536, 262144};
+// rest: one bucket up to 256 KiB (so growing blocks move less; segregated
+// free lists keep first fit short; it also takes small blocks aligned
+// beyond what a slab gives) in 1 MiB regions, four empty ones kept (the
+// purger gives them back once the engine is idle), then the dynamic bucket.
+constexpr std::size_t kLimits[] = {262144};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 // Large blocks: up to 32 MiB of emptied regions kept a second for reuse
 // (the purger gives them back when the engine goes idle), and growth by
 // mremap.
 constexpr Options kOptions{
-    1, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true};
+    4, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];

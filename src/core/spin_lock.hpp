@@ -1,15 +1,15 @@
-// A lock for the heap's short critical sections (a batch of blocks moved
-// between a thread cache and a pool): spinning a little is cheaper than
-// sleeping in the kernel and being woken, which std::mutex does as soon as
-// two threads meet. After a while it yields, so a preempted holder gets the
-// CPU back. Meets BasicLockable, for std::lock_guard.
+// A lock for short critical sections (a bucket's first fit, split and
+// merge; a batch of blocks moved between a thread cache and a pool):
+// spinning a little is cheaper than sleeping in the kernel and being woken,
+// which std::mutex does as soon as two threads meet. After a while it
+// yields, so a preempted holder gets the CPU back. Meets BasicLockable, for
+// std::lock_guard.
 #pragma once
 
-#include <sched.h>
-
 #include <atomic>
+#include <thread>
 
-namespace rulloc::heap {
+namespace rulloc::core {
 
 // Tells the CPU we are spinning (saves power, lets a sibling thread run).
 inline void cpu_relax() noexcept {
@@ -29,7 +29,7 @@ class SpinLock {
         if (++spins < 128) {
           cpu_relax();
         } else {
-          sched_yield();
+          std::this_thread::yield();
         }
       }
     }
@@ -40,4 +40,4 @@ class SpinLock {
   std::atomic<bool> locked_{false};
 };
 
-}  // namespace rulloc::heap
+}  // namespace rulloc::core
