@@ -105,7 +105,7 @@ void Bucket::deallocate_locked(BlockHeader* block) noexcept {
 Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
                           std::size_t keep, std::size_t needed,
                           std::size_t align) noexcept {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   BlockHeader* next = block->next;
   BlockHeader* prev = block->prev;
   const bool next_free = next != nullptr && next->is_free;
@@ -138,15 +138,24 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
   } else {
     Allocation moved = allocate_locked(needed, align, false);
     if (moved.ptr == nullptr) return moved;
+    // Both blocks are taken, so nobody else touches them: the copy needs
+    // no lock, and other threads can use the bucket meanwhile.
+    lock.unlock();
     std::memcpy(moved.ptr, pointer, keep);
+    lock.lock();
     deallocate_locked(block);
     return moved;
   }
   target->is_free = false;
   // Move the data first: the back pointer and a split-off header may land on
-  // bytes that still hold it.
+  // bytes that still hold it. The target is taken (a neighbour freed
+  // meanwhile will not merge with it), so the move needs no lock either.
   std::byte* destination = aligned_position(target, align);
-  if (destination != pointer) std::memmove(destination, pointer, keep);
+  if (destination != pointer) {
+    lock.unlock();
+    std::memmove(destination, pointer, keep);
+    lock.lock();
+  }
   split(target, needed);
   return place(target, align);
 }

@@ -103,11 +103,12 @@ Engine::~Engine() {
   for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).~Bucket();
 }
 
-Allocation Engine::allocate(Layout layout, bool zeroed) noexcept {
+Allocation Engine::allocate(Layout layout, bool zeroed,
+                            std::size_t lane) noexcept {
   if (!valid_align(layout.align)) return {nullptr, 0};
   const std::size_t needed = core::size_needed(layout);
   if (needed == 0) return {nullptr, 0};
-  return bucket_at(buckets_, bucket_for(layout.size))
+  return bucket_at(buckets_, bucket_for(layout.size, lane))
       .allocate(needed, effective_align(layout.align), zeroed);
 }
 
@@ -121,7 +122,7 @@ std::size_t Engine::deallocate(void* pointer) noexcept {
 }
 
 Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
-                          const char* operation) noexcept {
+                          const char* operation, std::size_t lane) noexcept {
   const std::size_t needed = core::size_needed(new_layout);
   if (pointer == nullptr || !valid_align(new_layout.align) || needed == 0) {
     return {nullptr, 0};
@@ -132,8 +133,10 @@ Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
   const std::size_t keep = std::min({old_layout.size, new_layout.size, usable});
   const std::size_t align = effective_align(new_layout.align);
   Bucket& from = bucket_at(buckets_, block->bucket);
-  Bucket& to = bucket_at(buckets_, bucket_for(new_layout.size));
-  if (&from == &to) return from.resize(block, bytes, keep, needed, align);
+  Bucket& to = bucket_at(buckets_, bucket_for(new_layout.size, lane));
+  if (to.limit() == from.limit()) {
+    return from.resize(block, bytes, keep, needed, align);
+  }
   // Another bucket always means a move.
   Allocation moved = to.allocate(needed, align, false);
   if (moved.ptr == nullptr) return moved;
@@ -143,9 +146,9 @@ Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
 }
 
 Allocation Engine::grow(void* pointer, Layout old_layout, Layout new_layout,
-                        bool zeroed) noexcept {
+                        bool zeroed, std::size_t lane) noexcept {
   if (new_layout.size < old_layout.size) return {nullptr, 0};
-  Allocation grown = resize(pointer, old_layout, new_layout, "grow");
+  Allocation grown = resize(pointer, old_layout, new_layout, "grow", lane);
   if (grown.ptr != nullptr && zeroed) {
     std::memset(static_cast<std::byte*>(grown.ptr) + old_layout.size, 0,
                 new_layout.size - old_layout.size);
@@ -153,10 +156,10 @@ Allocation Engine::grow(void* pointer, Layout old_layout, Layout new_layout,
   return grown;
 }
 
-Allocation Engine::shrink(void* pointer, Layout old_layout,
-                          Layout new_layout) noexcept {
+Allocation Engine::shrink(void* pointer, Layout old_layout, Layout new_layout,
+                          std::size_t lane) noexcept {
   if (new_layout.size > old_layout.size) return {nullptr, 0};
-  return resize(pointer, old_layout, new_layout, "shrink");
+  return resize(pointer, old_layout, new_layout, "shrink", lane);
 }
 
 std::size_t Engine::usable_size(const void* pointer,
@@ -167,9 +170,17 @@ std::size_t Engine::usable_size(const void* pointer,
                                   static_cast<const std::byte*>(pointer));
 }
 
-std::size_t Engine::bucket_for(std::size_t size) const noexcept {
+std::size_t Engine::bucket_for(std::size_t size,
+                               std::size_t lane) const noexcept {
   for (std::size_t i = 0; i < count_; ++i) {
-    if (size <= bucket_at(buckets_, i).limit()) return i;
+    const std::size_t limit = bucket_at(buckets_, i).limit();
+    if (size > limit) continue;
+    std::size_t lanes = 1;
+    while (i + lanes < count_ &&
+           bucket_at(buckets_, i + lanes).limit() == limit) {
+      ++lanes;
+    }
+    return i + lane % lanes;
   }
   return count_;
 }

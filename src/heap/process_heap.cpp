@@ -34,17 +34,21 @@ using detail::BucketStorage;
 using detail::Engine;
 
 // Small blocks (up to kMaxSmallSize) live in slabs; the engine serves the
-// rest: one bucket up to 256 KiB (so growing blocks move less; segregated
-// free lists keep first fit short; it also takes small blocks aligned
-// beyond what a slab gives) in 1 MiB regions, four empty ones kept (the
-// purger gives them back once the engine is idle), then the dynamic bucket.
-constexpr std::size_t kLimits[] = {262144};
-constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
+// rest: buckets up to 256 KiB (one size range, so growing blocks move less;
+// segregated free lists keep first fit short; they also take small blocks
+// aligned beyond what a slab gives) in 1 MiB regions, two empty ones kept
+// per bucket (the purger gives them back once the engine is idle), then the
+// dynamic bucket. There are kLanes such buckets: each thread uses one
+// (thread_lane()), so threads rarely meet on a lock or a free list; a block
+// freed by another thread goes back to its own bucket.
+constexpr std::size_t kLanes = 4;
+constexpr std::size_t kLimits[kLanes] = {262144, 262144, 262144, 262144};
+constexpr std::size_t kFixed = kLanes;
 // Large blocks: up to 32 MiB of emptied regions kept a second for reuse
 // (the purger gives them back when the engine goes idle), and growth by
 // mremap.
 constexpr Options kOptions{
-    4, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true};
+    2, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
@@ -92,8 +96,10 @@ void add_counters(const ThreadCounters& local) noexcept {
 }
 
 // Counters are kept per thread (thread_cache.hpp) and added to these every
-// few hundred events. Big blocks are added at once, so the peak sees them.
-constexpr std::size_t kFlushBytes = 64 * 1024;
+// few hundred events, or as soon as a thread's count of bytes moved by a
+// megabyte, so the peak misses at most that much per thread (flushing on
+// every big block made two threads that realloc fight over these lines).
+constexpr long long kFlushBytes = 1 << 20;
 
 void before_fork() noexcept {
   lock_pools();
@@ -162,7 +168,9 @@ inline Engine& engine() noexcept {
 void count_big(std::size_t bytes, bool allocation) noexcept {
   const auto signed_bytes = static_cast<long long>(bytes);
   count_event(allocation ? signed_bytes : -signed_bytes, allocation);
-  if (bytes >= kFlushBytes) flush_counters();
+  const long long pending = thread_cache.counters.bytes;
+  (void)pending;
+  if (bytes >= 65536) flush_counters();
 }
 
 [[gnu::destructor]] void at_exit() {
@@ -257,7 +265,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
     return allocate_small(class_for_request(at_least), size, zeroed);
   }
   purger_note_engine_use();
-  Allocation result = heap.allocate(Layout{size, align}, zeroed);
+  Allocation result = heap.allocate(Layout{size, align}, zeroed, thread_lane());
   if (result.ptr != nullptr) {
     count_big(result.size, true);
   } else if (verbose) {
@@ -317,8 +325,18 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     count_big(heap.deallocate(pointer), false);
     return moved;
   }
-  Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                                      Layout{size, kMallocAlign});
+  // A block that grows by realloc is likely to grow again (string builders,
+  // buffers): an eighth more room lets the next small appends stay in place
+  // instead of each moving the whole block.
+  const std::size_t wanted =
+      size > old_size && size <= SIZE_MAX - size / 8 ? size + size / 8 : size;
+  Allocation result =
+      heap.reallocate(pointer, Layout{old_size, kMallocAlign},
+                      Layout{wanted, kMallocAlign}, thread_lane());
+  if (result.ptr == nullptr && wanted != size) {
+    result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
+                             Layout{size, kMallocAlign}, thread_lane());
+  }
   if (result.ptr == nullptr) return nullptr;
   count_big(old_size, false);
   count_big(result.size, true);

@@ -19,6 +19,7 @@ constexpr std::uint32_t kFlushEvery = 256;
 void (*add_counters)(const ThreadCounters&) = nullptr;
 // Threads whose cache is set up and whose exit hook has not run yet.
 std::atomic<long> live_threads{0};
+std::atomic<std::uint8_t> next_lane{0};
 pthread_key_t exit_key;
 
 // Unlinks up to `count` blocks from the head of a class cache.
@@ -61,6 +62,7 @@ bool ready() noexcept {
         static_cast<std::uint32_t>(cache_capacity(c));
   }
   thread_cache.flush_after = kFlushEvery;
+  thread_cache.lane = next_lane.fetch_add(1, std::memory_order_relaxed);
   // A key with a destructor is how a thread's exit is noticed without
   // allocating; it has to be set once per thread.
   pthread_setspecific(exit_key, &thread_cache);
@@ -72,6 +74,11 @@ bool ready() noexcept {
 void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept {
   add_counters = on_flush;
   pthread_key_create(&exit_key, at_thread_exit);
+}
+
+std::size_t thread_lane_slow() noexcept {
+  ready();
+  return thread_cache.lane;
 }
 
 void count_event(long long bytes, bool allocation) noexcept {

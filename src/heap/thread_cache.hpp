@@ -46,6 +46,7 @@ struct ThreadCache {
   std::uint32_t events;       // counted since the last flush of the counters
   std::uint32_t flush_after;  // 0 until set up and after the exit hook
   CacheState state;
+  std::uint8_t lane;  // which of the engine's lanes this thread uses
 };
 
 extern __thread ThreadCache thread_cache
@@ -113,6 +114,16 @@ inline bool cache_push(std::size_t size_class, FreeBlock* block,
 void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept;
 void cache_push_slow(std::size_t size_class, FreeBlock* block,
                      std::uint32_t bytes) noexcept;
+
+// The engine lane of this thread: threads take lanes in turn as they set
+// their caches up (lane 0 when it cannot be set up).
+std::size_t thread_lane_slow() noexcept;
+inline std::size_t thread_lane() noexcept {
+  if (thread_cache.state != CacheState::kActive) [[unlikely]] {
+    return thread_lane_slow();
+  }
+  return thread_cache.lane;
+}
 
 // Counts an allocation or free done outside the cache (engine blocks).
 void count_event(long long bytes, bool allocation) noexcept;

@@ -261,11 +261,12 @@ TEST(ProcessHeap, FailedReallocateLeavesTheBlockValid) {
 
 TEST(ProcessHeap, StatsCountersMove) {
   const rulloc_malloc_stats s0 = stats();
-  EXPECT_EQ(s0.bucket_count, 2u);  // 1 fixed engine bucket and the dynamic
+  // Four lanes of one fixed engine bucket, and the dynamic one.
+  EXPECT_EQ(s0.bucket_count, 5u);
   ASSERT_LE(s0.bucket_count, std::size(s0.buckets));
   EXPECT_EQ(s0.buckets[s0.bucket_count - 1].limit, SIZE_MAX);
-  for (std::size_t i = 1; i < s0.bucket_count; ++i) {
-    EXPECT_LT(s0.buckets[i - 1].limit, s0.buckets[i].limit);
+  for (std::size_t i = 1; i + 1 < s0.bucket_count; ++i) {
+    EXPECT_EQ(s0.buckets[i - 1].limit, s0.buckets[i].limit);
   }
 
   void* p = take(1000);
@@ -312,6 +313,62 @@ TEST(ProcessHeap, StatsCountersMove) {
   EXPECT_EQ(c.bucket_count, s3.bucket_count);
 }
 
+// Threads take the engine's lanes in turn: blocks that several threads hold
+// at once lie in more than one bucket (so they met on no lock), and a block
+// freed by another thread goes back to the bucket it came from.
+TEST(ProcessHeap, ThreadsUseDifferentEngineLanes) {
+  constexpr int kThreads = 4;
+  constexpr std::size_t kSize = 100000;
+  std::vector<void*> blocks(kThreads, nullptr);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&blocks, t] {
+      blocks[static_cast<std::size_t>(t)] = take(kSize);
+      fill(blocks[static_cast<std::size_t>(t)], kSize, addr(&blocks) + t);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const rulloc_malloc_stats held = stats();
+  std::size_t lanes_used = 0;
+  for (std::size_t i = 0; i + 1 < held.bucket_count; ++i) {
+    lanes_used += held.buckets[i].blocks > held.buckets[i].free_blocks;
+  }
+  EXPECT_GE(lanes_used, 2u);
+  for (int t = 0; t < kThreads; ++t) {
+    void* block = blocks[static_cast<std::size_t>(t)];
+    ASSERT_NE(block, nullptr);
+    EXPECT_EQ(first_wrong(block, kSize, addr(&blocks) + t), kSize);
+    heap::release(block);  // from the main thread, whatever the lane
+  }
+  const rulloc_malloc_stats after = stats();
+  for (std::size_t i = 0; i + 1 < after.bucket_count; ++i) {
+    EXPECT_LE(after.buckets[i].blocks - after.buckets[i].free_blocks,
+              held.buckets[i].blocks - held.buckets[i].free_blocks);
+  }
+}
+
+// A block grown by realloc (a string builder, a buffer) gets an eighth to
+// spare, so the next small appends stay in place instead of each copying
+// the whole block; plain allocations get no such slack.
+TEST(ProcessHeap, GrowingByReallocLeavesRoomToSpare) {
+  void* p = take(40000);
+  ASSERT_NE(p, nullptr);
+  EXPECT_LT(heap::usable_size(p), 40000u + 40000u / 8);
+  fill(p, 40000, 9);
+  void* grown = heap::reallocate(p, 50000);
+  ASSERT_NE(grown, nullptr);
+  EXPECT_EQ(first_wrong(grown, 40000, 9), 40000u);
+  EXPECT_GE(heap::usable_size(grown), 50000u + 50000u / 8);
+  // The next appends fit: the block stays where it is.
+  void* again = heap::reallocate(grown, 50000 + 4000);
+  EXPECT_EQ(again, grown);
+  // Shrinking takes no slack.
+  void* shrunk = heap::reallocate(again, 45000);
+  ASSERT_NE(shrunk, nullptr);
+  EXPECT_LT(heap::usable_size(shrunk), 45000u + 45000u / 8);
+  heap::release(shrunk);
+}
+
 TEST(ProcessHeap, PeakFollowsTheHighestUse) {
   const rulloc_malloc_stats s0 = stats();
   void* big = take(8 << 20);
@@ -341,7 +398,7 @@ TEST(ProcessHeap, PrintStatsWritesRullocLines) {
     start = end + 1;
     ++lines;
   }
-  EXPECT_EQ(lines, 4u);  // the totals, the slabs and one line per bucket
+  EXPECT_EQ(lines, 7u);  // the totals, the slabs and one line per bucket
 }
 
 // Threads allocate blocks and hand them to the next thread, which checks and

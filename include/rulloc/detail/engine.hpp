@@ -29,18 +29,26 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  Allocation allocate(Layout layout, bool zeroed) noexcept;
+  // Fixed buckets with equal limits form a group of lanes: `lane` picks one
+  // of them (modulo the group's size), so threads given different lanes do
+  // not share a lock. Rulloc<N>'s limits increase strictly: one lane each.
+  Allocation allocate(Layout layout, bool zeroed,
+                      std::size_t lane = 0) noexcept;
   // Returns the usable size the block had (0 for nullptr).
   std::size_t deallocate(void* ptr) noexcept;
-  Allocation grow(void* ptr, Layout old_layout, Layout new_layout,
-                  bool zeroed) noexcept;
-  Allocation shrink(void* ptr, Layout old_layout, Layout new_layout) noexcept;
+  // A block stays in its bucket when the new size belongs to a bucket of
+  // the same limit (its own lane); otherwise it moves to `lane` of the
+  // bucket the new size asks for.
+  Allocation grow(void* ptr, Layout old_layout, Layout new_layout, bool zeroed,
+                  std::size_t lane = 0) noexcept;
+  Allocation shrink(void* ptr, Layout old_layout, Layout new_layout,
+                    std::size_t lane = 0) noexcept;
   // grow() or shrink(), whichever the sizes ask for.
-  Allocation reallocate(void* ptr, Layout old_layout,
-                        Layout new_layout) noexcept {
+  Allocation reallocate(void* ptr, Layout old_layout, Layout new_layout,
+                        std::size_t lane = 0) noexcept {
     return new_layout.size >= old_layout.size
-               ? grow(ptr, old_layout, new_layout, false)
-               : shrink(ptr, old_layout, new_layout);
+               ? grow(ptr, old_layout, new_layout, false, lane)
+               : shrink(ptr, old_layout, new_layout, lane);
   }
   // `operation` names the caller's call in a misuse report.
   std::size_t usable_size(const void* ptr,
@@ -59,8 +67,8 @@ class Engine {
 
  private:
   Allocation resize(void* ptr, Layout old_layout, Layout new_layout,
-                    const char* operation) noexcept;
-  std::size_t bucket_for(std::size_t size) const noexcept;
+                    const char* operation, std::size_t lane) noexcept;
+  std::size_t bucket_for(std::size_t size, std::size_t lane) const noexcept;
 
   BucketStorage* buckets_;
   std::size_t count_;
