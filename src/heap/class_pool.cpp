@@ -22,7 +22,7 @@ struct alignas(64) Pool {
   std::uint64_t random_state = 0;  // secure mode's carving order
 };
 
-Pool pools[kClassCount];
+Pool pools[kLanes][kClassCount];
 
 void list(Pool& pool, Slab* slab) noexcept {
   slab->prev = nullptr;
@@ -98,11 +98,27 @@ std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
   return n;
 }
 
+// Puts one block back on its slab's free list. The pool's lock is held.
+void give_one(Pool& pool, FreeBlock* block) noexcept {
+  Slab* slab = slab_of(block);
+  set_next(block, slab->free);
+  slab->free = block;
+  if (--slab->used == 0) {
+    if (pool.empty >= kKeepEmpty) {
+      if (slab->listed) unlist(pool, slab);
+      give_back_slab(slab);
+      return;
+    }
+    ++pool.empty;
+  }
+  if (!slab->listed) list(pool, slab);
+}
+
 }  // namespace
 
-std::size_t pool_take(std::size_t size_class, std::size_t count,
-                      FreeBlock** head) noexcept {
-  Pool& pool = pools[size_class];
+std::size_t pool_take(std::size_t lane, std::size_t size_class,
+                      std::size_t count, FreeBlock** head) noexcept {
+  Pool& pool = pools[lane][size_class];
   std::lock_guard guard(pool.lock);
   std::size_t taken = 0;
   *head = nullptr;
@@ -110,6 +126,8 @@ std::size_t pool_take(std::size_t size_class, std::size_t count,
     Slab* slab = pool.with_room;
     if (slab == nullptr) {
       if ((slab = take_slab(size_class)) == nullptr) break;
+      // Nobody reads the shape of a slab before its first block is out.
+      slab_shape(slab).lane = static_cast<std::uint8_t>(lane);
       list(pool, slab);
       ++pool.empty;
     }
@@ -131,49 +149,52 @@ std::size_t pool_take(std::size_t size_class, std::size_t count,
   return taken;
 }
 
-void pool_give(std::size_t size_class, FreeBlock* head) noexcept {
-  Pool& pool = pools[size_class];
-  std::lock_guard guard(pool.lock);
+void pool_give(FreeBlock* head) noexcept {
+  // Runs of blocks of one pool (a cache's batch is one run) share a lock.
+  Pool* pool = nullptr;
   while (head != nullptr) {
     FreeBlock* block = head;
     head = next_of(block);
-    Slab* slab = slab_of(block);
-    set_next(block, slab->free);
-    slab->free = block;
-    if (--slab->used == 0) {
-      if (pool.empty >= kKeepEmpty) {
-        if (slab->listed) unlist(pool, slab);
-        give_back_slab(slab);
-        continue;
-      }
-      ++pool.empty;
+    const SlabShape& shape = *shape_of(block);
+    Pool* own = &pools[shape.lane][shape.size_class];
+    if (own != pool) {
+      if (pool != nullptr) pool->lock.unlock();
+      pool = own;
+      pool->lock.lock();
     }
-    if (!slab->listed) list(pool, slab);
+    give_one(*pool, block);
   }
+  if (pool != nullptr) pool->lock.unlock();
 }
 
 void pool_trim() noexcept {
-  for (Pool& pool : pools) {
-    std::lock_guard guard(pool.lock);
-    Slab* slab = pool.with_room;
-    while (slab != nullptr) {
-      Slab* next = slab->next;
-      if (slab->used == 0) {
-        unlist(pool, slab);
-        --pool.empty;
-        give_back_slab(slab);
+  for (auto& lane : pools) {
+    for (Pool& pool : lane) {
+      std::lock_guard guard(pool.lock);
+      Slab* slab = pool.with_room;
+      while (slab != nullptr) {
+        Slab* next = slab->next;
+        if (slab->used == 0) {
+          unlist(pool, slab);
+          --pool.empty;
+          give_back_slab(slab);
+        }
+        slab = next;
       }
-      slab = next;
     }
   }
 }
 
 void lock_pools() noexcept {
-  for (Pool& pool : pools) pool.lock.lock();
+  for (auto& lane : pools) {
+    for (Pool& pool : lane) pool.lock.lock();
+  }
 }
 
 void unlock_pools() noexcept {
-  for (std::size_t i = kClassCount; i-- > 0;) pools[i].lock.unlock();
+  for (std::size_t lane = kLanes; lane-- > 0;) {
+    for (std::size_t i = kClassCount; i-- > 0;) pools[lane][i].lock.unlock();
+  }
 }
 
 }  // namespace rulloc::heap

@@ -41,7 +41,7 @@ using detail::Engine;
 // dynamic bucket. There are kLanes such buckets: each thread uses one
 // (thread_lane()), so threads rarely meet on a lock or a free list; a block
 // freed by another thread goes back to its own bucket.
-constexpr std::size_t kLanes = 4;
+static_assert(kLanes == 4, "one engine bucket per lane");
 constexpr std::size_t kLimits[kLanes] = {262144, 262144, 262144, 262144};
 constexpr std::size_t kFixed = kLanes;
 // Large blocks: up to 32 MiB of emptied regions kept a second for reuse
@@ -241,13 +241,14 @@ inline void* allocate_small(std::size_t size_class, std::size_t size,
 
 [[gnu::noinline]] void release_small_slow(const SlabShape* slab,
                                           FreeBlock* block) noexcept {
-  cache_push_slow(slab->size_class, block, slab->block_size);
+  cache_push_slow(slab->size_class, slab->lane, block, slab->block_size);
   wake_purger();
 }
 
 inline void release_small(const SlabShape* slab, void* pointer) noexcept {
   FreeBlock* block = checked_small_block(slab, pointer, "free");
-  if (!cache_push(slab->size_class, block, slab->block_size)) [[unlikely]] {
+  if (!cache_push(slab->size_class, slab->lane, block, slab->block_size))
+      [[unlikely]] {
     release_small_slow(slab, block);
   }
 }

@@ -45,6 +45,7 @@ struct SlabShape {
   std::uint32_t reciprocal;  // ceil(2^32 / block_size): division by multiply
   std::uint16_t capacity;    // blocks that fit; 0 while not in use
   std::uint8_t size_class;
+  std::uint8_t lane;  // whose pool the slab is in (class_pool.hpp)
 };
 
 // A slab's state, changed only under its class pool's lock.

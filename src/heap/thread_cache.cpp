@@ -19,7 +19,22 @@ constexpr std::uint32_t kFlushEvery = 256;
 void (*add_counters)(const ThreadCounters&) = nullptr;
 // Threads whose cache is set up and whose exit hook has not run yet.
 std::atomic<long> live_threads{0};
-std::atomic<std::uint8_t> next_lane{0};
+// Threads on each lane. A new thread takes the least used lane, so a
+// program that replaces its threads keeps to as few lanes (and as few
+// half-used slabs) as it has threads at a time.
+std::atomic<unsigned> lane_users[kLanes];
+
+std::uint8_t join_lane() noexcept {
+  std::size_t best = 0;
+  for (std::size_t lane = 1; lane < kLanes; ++lane) {
+    if (lane_users[lane].load(std::memory_order_relaxed) <
+        lane_users[best].load(std::memory_order_relaxed)) {
+      best = lane;
+    }
+  }
+  lane_users[best].fetch_add(1, std::memory_order_relaxed);
+  return static_cast<std::uint8_t>(best);
+}
 pthread_key_t exit_key;
 
 // Unlinks up to `count` blocks from the head of a class cache.
@@ -38,8 +53,16 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
   return head;
 }
 
+void give_outbox(ClassCache& outbox) noexcept {
+  FreeBlock* head = outbox.head;
+  outbox.head = nullptr;
+  outbox.count = 0;
+  pool_give(head);
+}
+
 void at_thread_exit(void*) noexcept {
   live_threads.fetch_sub(1, std::memory_order_relaxed);
+  lane_users[thread_cache.lane].fetch_sub(1, std::memory_order_relaxed);
   cache_flush();
   // From now on every block and every count goes straight through.
   thread_cache.state = CacheState::kGone;
@@ -62,7 +85,7 @@ bool ready() noexcept {
         static_cast<std::uint32_t>(cache_capacity(c));
   }
   thread_cache.flush_after = kFlushEvery;
-  thread_cache.lane = next_lane.fetch_add(1, std::memory_order_relaxed);
+  thread_cache.lane = join_lane();
   // A key with a destructor is how a thread's exit is noticed without
   // allocating; it has to be set once per thread.
   pthread_setspecific(exit_key, &thread_cache);
@@ -95,12 +118,14 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
   FreeBlock* block = nullptr;
   if (!ready()) {
     // After this thread's exit hook: one block at a time, no cache.
-    if (pool_take(size_class, 1, &block) == 0) return nullptr;
+    if (pool_take(thread_cache.lane, size_class, 1, &block) == 0) {
+      return nullptr;
+    }
   } else {
     ClassCache& cached = thread_cache.classes[size_class];
     if (cached.head == nullptr) {
-      cached.count = static_cast<std::uint32_t>(
-          pool_take(size_class, cached.limit / 2, &cached.head));
+      cached.count = static_cast<std::uint32_t>(pool_take(
+          thread_cache.lane, size_class, cached.limit / 2, &cached.head));
       if (cached.head == nullptr) return nullptr;
     }
     block = cached.head;
@@ -113,16 +138,25 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
   return block;
 }
 
-void cache_push_slow(std::size_t size_class, FreeBlock* block,
+void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
                      std::uint32_t bytes) noexcept {
   block->canary = canary_of(block);
   if (!ready()) {
     set_next(block, nullptr);
-    pool_give(size_class, block);
+    pool_give(block);
+  } else if (lane != thread_cache.lane) {
+    // A batch as large as the cache's goes back at once: mostly one lane,
+    // so one lock.
+    ClassCache& outbox = thread_cache.outbox[size_class];
+    set_next(block, outbox.head);
+    outbox.head = block;
+    if (++outbox.count >= thread_cache.classes[size_class].limit / 2) {
+      give_outbox(outbox);
+    }
   } else {
     ClassCache& cached = thread_cache.classes[size_class];
     if (cached.count >= cached.limit) {
-      pool_give(size_class, detach(cached, cached.limit / 2));
+      pool_give(detach(cached, cached.limit / 2));
     }
     set_next(block, cached.head);
     cached.head = block;
@@ -143,8 +177,12 @@ long cache_live_threads() noexcept {
 }
 
 void cache_after_fork_in_child() noexcept {
-  live_threads.store(thread_cache.state == CacheState::kActive ? 1 : 0,
-                     std::memory_order_relaxed);
+  const bool active = thread_cache.state == CacheState::kActive;
+  live_threads.store(active ? 1 : 0, std::memory_order_relaxed);
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    lane_users[lane].store(active && lane == thread_cache.lane ? 1 : 0,
+                           std::memory_order_relaxed);
+  }
 }
 
 void discard_counters() noexcept {
@@ -155,7 +193,8 @@ void discard_counters() noexcept {
 void cache_flush() noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
     ClassCache& cached = thread_cache.classes[c];
-    pool_give(c, detach(cached, cached.count));
+    pool_give(detach(cached, cached.count));
+    give_outbox(thread_cache.outbox[c]);
   }
 }
 

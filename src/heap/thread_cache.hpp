@@ -1,20 +1,27 @@
 // Thread caches: each thread keeps free small blocks per size class and
 // hands them out again without a lock or an atomic. Blocks come from the
-// class pools in batches and go back in batches when a cache holds too
-// many; a thread that exits gives everything back. Cached blocks are free
-// blocks (they carry the canary), so freeing one again is still caught.
+// class pools of the thread's lane in batches and go back in batches when
+// a cache holds too many; a thread that exits gives everything back.
+// Cached blocks are free blocks (they carry the canary), so freeing one
+// again is still caught.
 //
-//   thread A cache              thread B cache
-//   class 0: b -> b -> b        class 0: b
-//   class 3: b                  class 5: b -> b
+// A thread keeps only blocks of its own lane. A block of another lane (an
+// object another thread allocated) waits in the outbox and goes back to its
+// own pool with the next batch: reusing it here would have this thread
+// write next to blocks the other thread still uses (passive false sharing).
+//
+//   thread A (lane 0)           thread B (lane 1)
+//   class 0: b -> b -> b        class 0: b       outbox 0: a -> a
+//   class 3: b                  class 5: b -> b      (lane 0 blocks)
 //        \                          /
-//         +---- class pools -------+   (one lock per class, slabs)
+//         +--- lane pools ----------+   (one lock per class and lane)
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
+#include "heap/class_pool.hpp"
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -46,7 +53,9 @@ struct ThreadCache {
   std::uint32_t events;       // counted since the last flush of the counters
   std::uint32_t flush_after;  // 0 until set up and after the exit hook
   CacheState state;
-  std::uint8_t lane;  // which of the engine's lanes this thread uses
+  std::uint8_t lane;  // the lane of pools (and engine buckets) it uses
+  // Per class: freed blocks of other lanes, on their way back.
+  ClassCache outbox[kClassCount];
 };
 
 extern __thread ThreadCache thread_cache
@@ -88,14 +97,14 @@ inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
   return block;
 }
 
-// Keeps a checked, freed block of `size_class` (counted as `bytes` freed),
-// or returns false.
-inline bool cache_push(std::size_t size_class, FreeBlock* block,
-                       std::uint32_t bytes) noexcept {
+// Keeps a checked, freed block of `size_class` from a slab of `lane`
+// (counted as `bytes` freed), or returns false.
+inline bool cache_push(std::size_t size_class, std::size_t lane,
+                       FreeBlock* block, std::uint32_t bytes) noexcept {
   ThreadCache& cache = thread_cache;
   ClassCache& cached = cache.classes[size_class];
-  if (cached.count >= cached.limit || cache.events >= cache.flush_after)
-      [[unlikely]] {
+  if (cached.count >= cached.limit || cache.events >= cache.flush_after ||
+      lane != cache.lane) [[unlikely]] {
     return false;
   }
   set_next(block, cached.head);
@@ -112,11 +121,11 @@ inline bool cache_push(std::size_t size_class, FreeBlock* block,
 // from and go to the class pools in batches; nullptr when the kernel gives
 // no memory.
 void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept;
-void cache_push_slow(std::size_t size_class, FreeBlock* block,
+void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
                      std::uint32_t bytes) noexcept;
 
-// The engine lane of this thread: threads take lanes in turn as they set
-// their caches up (lane 0 when it cannot be set up).
+// The lane of this thread: threads take lanes in turn as they set their
+// caches up (lane 0 when it cannot be set up).
 std::size_t thread_lane_slow() noexcept;
 inline std::size_t thread_lane() noexcept {
   if (thread_cache.state != CacheState::kActive) [[unlikely]] {

@@ -313,18 +313,22 @@ TEST(ProcessHeap, StatsCountersMove) {
   EXPECT_EQ(c.bucket_count, s3.bucket_count);
 }
 
-// Threads take the engine's lanes in turn: blocks that several threads hold
-// at once lie in more than one bucket (so they met on no lock), and a block
-// freed by another thread goes back to the bucket it came from.
+// Threads alive at the same time take different lanes: blocks they hold at
+// once lie in more than one engine bucket (so they met on no lock), and a
+// block freed by another thread goes back to the bucket it came from.
 TEST(ProcessHeap, ThreadsUseDifferentEngineLanes) {
   constexpr int kThreads = 4;
   constexpr std::size_t kSize = 100000;
   std::vector<void*> blocks(kThreads, nullptr);
   std::vector<std::thread> threads;
+  std::atomic<int> holding{0};
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&blocks, t] {
+    threads.emplace_back([&blocks, &holding, t] {
       blocks[static_cast<std::size_t>(t)] = take(kSize);
       fill(blocks[static_cast<std::size_t>(t)], kSize, addr(&blocks) + t);
+      // Nobody leaves (and frees its lane) before all have allocated.
+      holding.fetch_add(1);
+      while (holding.load() < kThreads) std::this_thread::yield();
     });
   }
   for (auto& thread : threads) thread.join();

@@ -139,7 +139,7 @@ TEST(ClassPool, BlocksComeBackToTheirSlabs) {
   const std::size_t slabs_before = heap::segment_stats().slabs_in_use;
   heap::FreeBlock* chain = nullptr;
   const std::size_t want = 3 * (heap::kSlabBytes / size);  // three slabs
-  ASSERT_EQ(heap::pool_take(kClass, want, &chain), want);
+  ASSERT_EQ(heap::pool_take(0, kClass, want, &chain), want);
   std::set<heap::FreeBlock*> blocks;
   for (heap::FreeBlock* b = chain; b != nullptr; b = heap::next_of(b)) {
     ASSERT_TRUE(blocks.insert(b).second) << "a block handed out twice";
@@ -151,18 +151,18 @@ TEST(ClassPool, BlocksComeBackToTheirSlabs) {
   }
   EXPECT_EQ(blocks.size(), want);
   EXPECT_GE(heap::segment_stats().slabs_in_use, slabs_before + 3);
-  heap::pool_give(kClass, chain);
+  heap::pool_give(chain);
   // Every slab emptied: all but the one the pool keeps went back.
   EXPECT_LE(heap::segment_stats().slabs_in_use, slabs_before + 1);
   heap::pool_trim();
   EXPECT_LE(heap::segment_stats().slabs_in_use, slabs_before);
   // Taken again, blocks come from the same addresses.
   heap::FreeBlock* again = nullptr;
-  ASSERT_EQ(heap::pool_take(kClass, 10, &again), 10u);
+  ASSERT_EQ(heap::pool_take(0, kClass, 10, &again), 10u);
   for (heap::FreeBlock* b = again; b != nullptr; b = heap::next_of(b)) {
     EXPECT_TRUE(heap::shape_of(b) != nullptr);
   }
-  heap::pool_give(kClass, again);
+  heap::pool_give(again);
 }
 
 TEST(ThreadCache, AlignedSmallBlocksComeFromSlabs) {
@@ -206,6 +206,44 @@ TEST(ThreadCache, ExitedThreadsGiveTheirBlocksBack) {
   heap::trim();
   // All blocks are back in their slabs: every slab is empty and given back.
   EXPECT_LE(heap::segment_stats().slabs_in_use, before + 2);
+}
+
+// A block freed by a thread of another lane is not handed out again by
+// that thread (it would then write next to blocks the other thread still
+// uses): it goes back to its own lane's pool, where its owner finds it.
+TEST(ThreadCache, BlocksOfAnotherLaneGoBackToTheirOwnPool) {
+  build_heap();
+  constexpr std::size_t kSize = 48;
+  void* object = heap::allocate(kSize, heap::kMallocAlign, false);
+  ASSERT_NE(object, nullptr);
+  const std::size_t owner_lane = heap::thread_lane();
+  std::size_t other_lane = owner_lane;
+  bool handed_out_again = false;
+  std::thread other([&] {
+    other_lane = heap::thread_lane();  // a second live thread: another lane
+    heap::release(object);
+    std::vector<void*> blocks;
+    for (int i = 0; i < 1000; ++i) {
+      void* block = heap::allocate(kSize, heap::kMallocAlign, false);
+      handed_out_again = handed_out_again || block == object;
+      blocks.push_back(block);
+    }
+    for (void* block : blocks) heap::release(block);
+  });
+  other.join();
+  EXPECT_NE(other_lane, owner_lane);
+  EXPECT_FALSE(handed_out_again);
+  // The exiting thread gave it back to this thread's pool: taking every
+  // block this thread's cache and pool hold for the class finds it again.
+  std::vector<void*> blocks;
+  bool found = false;
+  for (int i = 0; i < 5000 && !found; ++i) {
+    void* block = heap::allocate(kSize, heap::kMallocAlign, false);
+    found = block == object;
+    blocks.push_back(block);
+  }
+  EXPECT_TRUE(found);
+  for (void* block : blocks) heap::release(block);
 }
 
 using ThreadCacheDeathTest = testing::Test;
