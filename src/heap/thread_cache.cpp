@@ -14,7 +14,7 @@ namespace {
 
 // Counters go to the process-wide ones every this many events, so the fast
 // path touches no shared cache line.
-constexpr std::uint32_t kFlushEvery = 256;
+constexpr std::uint32_t kFlushEvery = 1024;
 
 void (*add_counters)(const ThreadCounters&) = nullptr;
 // Threads whose cache is set up and whose exit hook has not run yet.

@@ -61,10 +61,10 @@ struct ThreadCache {
 extern __thread ThreadCache thread_cache
     __attribute__((tls_model("initial-exec")));
 
-// Blocks a class keeps: up to 64 KiB worth, 2 to 256 blocks.
+// Blocks a class keeps: up to 64 KiB worth, 2 to 2048 blocks.
 constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
   const std::size_t blocks = (64 * 1024) / class_size(size_class);
-  return blocks < 2 ? 2 : (blocks > 256 ? 256 : blocks);
+  return blocks < 2 ? 2 : (blocks > 2048 ? 2048 : blocks);
 }
 
 // The fast paths below touch only this thread's cache and counters, and
