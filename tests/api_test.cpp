@@ -339,6 +339,45 @@ TEST(KeepEmptyRegions, DestructorReturnsKeptRegions) {
 }
 #endif
 
+// --- region_blocks ---------------------------------------------------------
+
+// A floor of four blocks of the bucket's limit per region: four blocks at
+// the limit share one region, and a block freed there serves the next one
+// without a new region. Without it each takes a region of its own.
+TEST(RegionBlocks, BigBlocksShareRegions) {
+  constexpr std::size_t kLimit = 256 * 1024;
+  Options options;
+  options.region_blocks = 4;
+  Rulloc<2> heap({4096, kLimit}, options);
+  void* p[4];
+  for (auto& q : p) {
+    q = heap.allocate(Layout{kLimit - 1024, 8}).ptr;
+    ASSERT_NE(q, nullptr);
+  }
+  auto s = heap.stats()[1];
+  EXPECT_EQ(s.regions, 1u);
+  EXPECT_GE(s.mapped_bytes, 4 * kLimit);
+  heap.deallocate(p[1]);
+  void* again = heap.allocate(Layout{kLimit - 2048, 8}).ptr;
+  EXPECT_EQ(again, p[1]);
+  EXPECT_EQ(heap.stats()[1].regions, 1u);
+  // The small bucket's regions follow its own limit: one page.
+  void* small = heap.allocate(Layout{100, 8}).ptr;
+  EXPECT_LE(heap.stats()[0].mapped_bytes, 4 * 4096u);
+  heap.deallocate(small);
+  heap.deallocate(again);
+  for (void* q : {p[0], p[2], p[3]}) heap.deallocate(q);
+  EXPECT_TRUE(consistent(heap));
+  EXPECT_TRUE(empty(heap));
+
+  Rulloc<2> plain({4096, kLimit});
+  void* a = plain.allocate(Layout{kLimit - 1024, 8}).ptr;
+  void* b = plain.allocate(Layout{kLimit - 1024, 8}).ptr;
+  EXPECT_EQ(plain.stats()[1].regions, 2u);
+  plain.deallocate(a);
+  plain.deallocate(b);
+}
+
 // --- dump ------------------------------------------------------------------
 // The exact drawing is free; it must show every bucket, every region and
 // whether blocks are used or free.

@@ -52,6 +52,11 @@ struct Options {
   // allocating, copying and freeing; with large_cache_bytes, also resize a
   // cached region to fit a request. Off: the original's move.
   bool remap_large_regions = false;
+  // A fixed bucket's regions hold at least this many blocks of its limit
+  // (0: no such floor, as the original). With a large limit, big blocks
+  // then share regions: freed ones merge and their pages are reused by
+  // the next, without new mappings or page faults.
+  std::size_t region_blocks = 0;
 };
 
 }  // namespace rulloc

@@ -28,13 +28,26 @@ std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept {
   return align <= kPointerSize ? content : align_up(content + 1, align);
 }
 
+namespace {
+
+// The floor on region lengths of a fixed bucket with this limit.
+std::size_t min_region_bytes(std::size_t limit, const Options& options) {
+  const std::size_t blocks = options.region_blocks;
+  const std::size_t for_blocks =
+      blocks != 0 && limit <= SIZE_MAX / blocks ? limit * blocks : 0;
+  return std::max(options.min_region_bytes, for_blocks);
+}
+
+}  // namespace
+
 Bucket::Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept
     : free_(options.segregated_free_lists),
       cache_(limit == SIZE_MAX ? options.large_cache_bytes : 0,
              options.large_cache_ms, options.remap_large_regions),
       limit_(limit),
       keep_empty_regions_(options.keep_empty_regions),
-      min_region_bytes_(limit == SIZE_MAX ? 0 : options.min_region_bytes),
+      min_region_bytes_(limit == SIZE_MAX ? 0
+                                          : min_region_bytes(limit, options)),
       index_(index),
       remap_(limit == SIZE_MAX && options.remap_large_regions) {}
 

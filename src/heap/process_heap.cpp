@@ -34,21 +34,24 @@ using detail::BucketStorage;
 using detail::Engine;
 
 // Small blocks (up to kMaxSmallSize) live in slabs; the engine serves the
-// rest: buckets up to 256 KiB (one size range, so growing blocks move less;
-// segregated free lists keep first fit short; they also take small blocks
-// aligned beyond what a slab gives) in 1 MiB regions, two empty ones kept
-// per bucket (the purger gives them back once the engine is idle), then the
-// dynamic bucket. There are kLanes such buckets: each thread uses one
-// (thread_lane()), so threads rarely meet on a lock or a free list; a block
-// freed by another thread goes back to its own bucket.
+// rest. Up to 256 KiB: one bucket per lane (each thread uses one,
+// thread_lane(), so threads rarely meet on a lock or a free list; a block
+// freed by another thread goes back to its own bucket), one size range so
+// growing blocks move less, segregated free lists for a short first fit;
+// they also take small blocks aligned beyond what a slab gives. Up to
+// kBigLimit: one bucket whose regions hold four such blocks, so freed big
+// blocks merge and their pages serve the next ones (mapping fresh pages and
+// faulting them in costs far more than the first fit). Regions of at least
+// 1 MiB, two empty ones kept per bucket; the purger gives back empty
+// regions and the pages of free blocks once the engine is idle. Larger
+// blocks go to the dynamic bucket: up to 32 MiB of emptied regions kept a
+// second for reuse, and growth by mremap.
 static_assert(kLanes == 4, "one engine bucket per lane");
-constexpr std::size_t kLimits[kLanes] = {262144, 262144, 262144, 262144};
-constexpr std::size_t kFixed = kLanes;
-// Large blocks: up to 32 MiB of emptied regions kept a second for reuse
-// (the purger gives them back when the engine goes idle), and growth by
-// mremap.
+constexpr std::size_t kBigLimit = std::size_t{16} << 20;
+constexpr std::size_t kLimits[] = {262144, 262144, 262144, 262144, kBigLimit};
+constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 constexpr Options kOptions{
-    2, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true};
+    2, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true, 2};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
@@ -134,10 +137,15 @@ std::uintptr_t random_secret() noexcept {
   int expected = 0;
   if (state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
     Options options = kOptions;
-    // "Purge at once" leaves no large region cached either.
-    if (purger_read_delay() == 0) options.large_cache_bytes = 0;
+    std::size_t fixed = kFixed;
+    // "Purge at once" keeps no freed big block's pages: no large region
+    // cached, no big-block bucket (big blocks get regions of their own).
+    if (purger_read_delay() == 0) {
+      options.large_cache_bytes = 0;
+      fixed = kLanes;
+    }
     engine_pointer =
-        new (engine_storage) Engine(bucket_storage, kLimits, kFixed, options);
+        new (engine_storage) Engine(bucket_storage, kLimits, fixed, options);
     show_stats = env_flag("RULLOC_SHOW_STATS");
     verbose = env_flag("RULLOC_VERBOSE");
     if (show_stats || verbose) {
