@@ -15,6 +15,9 @@ namespace {
 // Counters go to the process-wide ones every this many events, so the fast
 // path touches no shared cache line.
 constexpr std::uint32_t kFlushEvery = 1024;
+// A thread's first refill of a class takes this many blocks (or half the
+// class's limit, when smaller).
+constexpr std::uint32_t kFirstRefill = 16;
 
 void (*add_counters)(const ThreadCounters&) = nullptr;
 // Threads whose cache is set up and whose exit hook has not run yet.
@@ -124,8 +127,13 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
   } else {
     ClassCache& cached = thread_cache.classes[size_class];
     if (cached.head == nullptr) {
+      std::uint16_t& refill = thread_cache.refill[size_class];
+      const std::uint32_t take = refill < kFirstRefill ? kFirstRefill : refill;
+      refill = static_cast<std::uint16_t>(
+          take * 2 < cached.limit / 2 ? take * 2 : cached.limit / 2);
       cached.count = static_cast<std::uint32_t>(pool_take(
-          thread_cache.lane, size_class, cached.limit / 2, &cached.head));
+          thread_cache.lane, size_class,
+          take < cached.limit / 2 ? take : cached.limit / 2, &cached.head));
       if (cached.head == nullptr) return nullptr;
     }
     block = cached.head;

@@ -56,14 +56,18 @@ struct ThreadCache {
   std::uint8_t lane;  // the lane of pools (and engine buckets) it uses
   // Per class: freed blocks of other lanes, on their way back.
   ClassCache outbox[kClassCount];
+  // Per class: how many blocks the next refill takes. It starts small and
+  // doubles up to half the class's limit, so a short-lived thread does not
+  // carve (and give back) a thousand blocks for its first few.
+  std::uint16_t refill[kClassCount];
 };
 
 extern __thread ThreadCache thread_cache
     __attribute__((tls_model("initial-exec")));
 
-// Blocks a class keeps: up to 64 KiB worth, 2 to 2048 blocks.
+// Blocks a class keeps: 32 KiB worth, at least 2 blocks, at most 2048.
 constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
-  const std::size_t blocks = (64 * 1024) / class_size(size_class);
+  const std::size_t blocks = (32 * 1024) / class_size(size_class);
   return blocks < 2 ? 2 : (blocks > 2048 ? 2048 : blocks);
 }
 
