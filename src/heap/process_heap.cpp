@@ -51,7 +51,7 @@ constexpr std::size_t kBigLimit = std::size_t{16} << 20;
 constexpr std::size_t kLimits[] = {262144, 262144, 262144, 262144, kBigLimit};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 constexpr Options kOptions{
-    2, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true, 2};
+    2, std::size_t{4} << 20, true, std::size_t{32} << 20, 1000, true, 2};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
@@ -334,11 +334,23 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     count_big(heap.deallocate(pointer), false);
     return moved;
   }
+  // Within the room an earlier growth left: nothing to do (cutting the
+  // slack off would only make the next append grow again).
+  if (size <= old_size && size >= old_size - old_size / 8) return pointer;
   // A block that grows by realloc is likely to grow again (string builders,
   // buffers): an eighth more room lets the next small appends stay in place
-  // instead of each moving the whole block.
-  const std::size_t wanted =
-      size > old_size && size <= SIZE_MAX - size / 8 ? size + size / 8 : size;
+  // instead of each moving the whole block. Not beyond the limit of the
+  // bucket the size belongs to, though: the slack alone must not move it.
+  std::size_t wanted = size;
+  if (size > old_size && size <= SIZE_MAX - size / 8) {
+    wanted = size + size / 8;
+    for (const std::size_t limit : kLimits) {
+      if (size <= limit) {
+        wanted = wanted < limit ? wanted : limit;
+        break;
+      }
+    }
+  }
   Allocation result =
       heap.reallocate(pointer, Layout{old_size, kMallocAlign},
                       Layout{wanted, kMallocAlign}, thread_lane());

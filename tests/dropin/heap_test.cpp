@@ -376,6 +376,30 @@ TEST(ProcessHeap, GrowingByReallocLeavesRoomToSpare) {
   heap::release(shrunk);
 }
 
+// Appends near the limit of the lanes' bucket (256 KiB): the slack never
+// carries a block into the next bucket, so it does not bounce between the
+// two on every call (it did: 1865 moves, 451 MB copied, growing 16 B to
+// 256 KiB by 16 B).
+TEST(ProcessHeap, AppendsNearABucketLimitDoNotBounce) {
+  std::size_t size = 200000;
+  void* p = take(size);
+  ASSERT_NE(p, nullptr);
+  fill(p, size, 5);
+  int moves = 0;
+  for (; size + 16 <= 262144; size += 16) {
+    void* q = heap::reallocate(p, size + 16);
+    ASSERT_NE(q, nullptr);
+    moves += q != p;
+    p = q;
+  }
+  EXPECT_EQ(first_wrong(p, 200000, 5), 200000u);
+  EXPECT_LE(moves, 3);
+  // Shrinking within the slack leaves the block where it is.
+  const std::size_t usable = heap::usable_size(p);
+  EXPECT_EQ(heap::reallocate(p, usable - usable / 16), p);
+  heap::release(p);
+}
+
 TEST(ProcessHeap, PeakFollowsTheHighestUse) {
   const rulloc_malloc_stats s0 = stats();
   void* big = take(8 << 20);
