@@ -51,7 +51,7 @@ constexpr std::size_t kBigLimit = std::size_t{16} << 20;
 constexpr std::size_t kLimits[] = {262144, 262144, 262144, 262144, kBigLimit};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 constexpr Options kOptions{
-    2, std::size_t{4} << 20, true, std::size_t{32} << 20, 1000, true, 2};
+    2, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true, 2};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
