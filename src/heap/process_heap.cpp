@@ -39,7 +39,7 @@ using detail::Engine;
 // freed by another thread goes back to its own bucket), one size range so
 // growing blocks move less, segregated free lists for a short first fit;
 // they also take small blocks aligned beyond what a slab gives. Up to
-// kBigLimit: one bucket whose regions hold four such blocks, so freed big
+// kBigLimit: one bucket whose regions hold two such blocks, so freed big
 // blocks merge and their pages serve the next ones (mapping fresh pages and
 // faulting them in costs far more than the first fit). Regions of at least
 // 1 MiB, two empty ones kept per bucket; the purger gives back empty
