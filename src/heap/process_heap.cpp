@@ -177,8 +177,7 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
   const auto signed_bytes = static_cast<long long>(bytes);
   count_event(allocation ? signed_bytes : -signed_bytes, allocation);
   const long long pending = thread_cache.counters.bytes;
-  (void)pending;
-  if (bytes >= 65536) flush_counters();
+  if (pending >= kFlushBytes || pending <= -kFlushBytes) flush_counters();
 }
 
 [[gnu::destructor]] void at_exit() {
