@@ -488,4 +488,31 @@ TEST_F(Misuse, DoubleFreeOfLargeBlockAfterItsRegionWasUnmapped) {
   heap.deallocate(keep);
 }
 
+// Any block of a retired region is caught, not only one at its start: two
+// blocks share a region, both are freed (the region is unmapped), then the
+// second one, which lies past the first, is freed again. Also a block
+// aligned to 1 KiB, whose pointer lies well inside the region's first page.
+TEST_F(Misuse, DoubleFreeOfAnyBlockOfAnUnmappedRegion) {
+  void* first = heap.allocate(Layout{100, 8}).ptr;
+  void* second = heap.allocate(Layout{100, 8}).ptr;
+  ASSERT_NE(second, nullptr);
+  heap.deallocate(first);
+  heap.deallocate(second);
+  EXPECT_DEATH(
+      {
+        announce(second);
+        heap.deallocate(second);
+      },
+      names_pointer("double free (its region was already unmapped)"));
+  void* aligned = heap.allocate(Layout{3000, 1024}).ptr;
+  ASSERT_NE(aligned, nullptr);
+  heap.deallocate(aligned);
+  EXPECT_DEATH(
+      {
+        announce(aligned);
+        heap.deallocate(aligned);
+      },
+      names_pointer("double free (its region was already unmapped)"));
+}
+
 }  // namespace

@@ -37,10 +37,9 @@ BlockHeader* resolve(const void* pointer, const char* operation,
     core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   // A free into a region already given back: report it before touching
-  // the unmapped memory. Only pointers near a page start can be there
-  // (regions start on a page; headers and alignment come first).
-  if ((reinterpret_cast<std::uintptr_t>(bytes) & 4095) <= 256 &&
-      core::retired_regions::contains(bytes)) {
+  // the unmapped memory (any block of the region may be freed again, not
+  // only its first).
+  if (core::retired_regions::contains(bytes)) {
     core::report_misuse(operation, pointer,
                         "double free (its region was already unmapped)");
   }

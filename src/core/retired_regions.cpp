@@ -21,11 +21,33 @@ struct Slot {
 std::mutex writers;
 Slot slots[kSlots];
 std::size_t next_slot = 0;
+// The smallest range holding every slot's, so that contains() answers most
+// pointers (every free of an engine block asks) with two loads.
+std::atomic<std::uintptr_t> lowest{UINTPTR_MAX};
+std::atomic<std::uintptr_t> highest{0};
 
 struct Range {
   std::uintptr_t base;
   std::size_t length;
 };
+
+// Recomputes the bounding range after the slots changed. `writers` must be
+// held. It only grows while a slot is being filled, so a reader never
+// misses a range that is already in a slot.
+void bound_locked() noexcept {
+  std::uintptr_t low = UINTPTR_MAX;
+  std::uintptr_t high = 0;
+  for (const Slot& slot : slots) {
+    const std::uintptr_t base = slot.base.load(std::memory_order_relaxed);
+    if (base == 0) continue;
+    low = base < low ? base : low;
+    const std::uintptr_t end =
+        base + slot.length.load(std::memory_order_relaxed);
+    high = end > high ? end : high;
+  }
+  lowest.store(low, std::memory_order_release);
+  highest.store(high, std::memory_order_release);
+}
 
 // Empties a slot and returns what it held. `writers` must be held.
 Range take(Slot& slot) noexcept {
@@ -46,9 +68,17 @@ void unmap(Range range) noexcept {
 Range record_locked(void* base, std::size_t length) noexcept {
   Slot& slot = slots[next_slot++ % kSlots];
   const Range evicted = take(slot);
+  const auto start = reinterpret_cast<std::uintptr_t>(base);
+  // Widen the bounds first: a reader that sees the slot sees them too.
+  if (start < lowest.load(std::memory_order_relaxed)) {
+    lowest.store(start, std::memory_order_release);
+  }
+  if (start + length > highest.load(std::memory_order_relaxed)) {
+    highest.store(start + length, std::memory_order_release);
+  }
   slot.length.store(length);
-  slot.base.store(reinterpret_cast<std::uintptr_t>(base),
-                  std::memory_order_release);
+  slot.base.store(start, std::memory_order_release);
+  bound_locked();
   return evicted;
 }
 
@@ -71,6 +101,7 @@ bool retire(void* base, std::size_t length) noexcept {
           take(slot);
         }
       }
+      bound_locked();
     }
   }
   unmap(evicted);
@@ -90,6 +121,10 @@ void retire_moved(void* old_base, std::size_t length) noexcept {
 
 bool contains(const void* pointer) noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  if (address < lowest.load(std::memory_order_acquire) ||
+      address >= highest.load(std::memory_order_acquire)) {
+    return false;
+  }
   for (Slot& slot : slots) {
     const std::uintptr_t base = slot.base.load(std::memory_order_acquire);
     if (base != 0 && address >= base &&
@@ -105,6 +140,7 @@ bool release_all() noexcept {
   {
     std::lock_guard lock(writers);
     for (std::size_t i = 0; i < kSlots; ++i) ranges[i] = take(slots[i]);
+    bound_locked();
   }
   bool any = false;
   for (Range range : ranges) {
