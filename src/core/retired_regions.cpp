@@ -32,8 +32,9 @@ struct Range {
 };
 
 // Recomputes the bounding range after the slots changed. `writers` must be
-// held. It only grows while a slot is being filled, so a reader never
-// misses a range that is already in a slot.
+// held. A reader racing with a change may miss the range being recorded,
+// as it would had it come a moment earlier; once retire() has returned,
+// the range is within the bounds.
 void bound_locked() noexcept {
   std::uintptr_t low = UINTPTR_MAX;
   std::uintptr_t high = 0;
@@ -62,24 +63,17 @@ void unmap(Range range) noexcept {
   }
 }
 
-// Puts a range in the ring and returns the one it evicts, which the caller
-// unmaps once the lock is released (the kernel may hand it out again at
-// once). `writers` must be held.
-Range record_locked(void* base, std::size_t length) noexcept {
+// Puts a range in the ring, in the slot returned; `*evicted` is the range
+// it held, which the caller unmaps once the lock is released (the kernel
+// may hand it out again at once). `writers` must be held.
+Slot& record_locked(void* base, std::size_t length, Range* evicted) noexcept {
   Slot& slot = slots[next_slot++ % kSlots];
-  const Range evicted = take(slot);
-  const auto start = reinterpret_cast<std::uintptr_t>(base);
-  // Widen the bounds first: a reader that sees the slot sees them too.
-  if (start < lowest.load(std::memory_order_relaxed)) {
-    lowest.store(start, std::memory_order_release);
-  }
-  if (start + length > highest.load(std::memory_order_relaxed)) {
-    highest.store(start + length, std::memory_order_release);
-  }
+  *evicted = take(slot);
   slot.length.store(length);
-  slot.base.store(start, std::memory_order_release);
+  slot.base.store(reinterpret_cast<std::uintptr_t>(base),
+                  std::memory_order_release);
   bound_locked();
-  return evicted;
+  return slot;
 }
 
 }  // namespace
@@ -93,14 +87,10 @@ bool retire(void* base, std::size_t length) noexcept {
   bool retired;
   {
     std::lock_guard lock(writers);
-    evicted = record_locked(base, length);
+    Slot& slot = record_locked(base, length, &evicted);
     retired = platform::retire(base, length);
     if (!retired) {
-      for (Slot& slot : slots) {
-        if (slot.base.load() == reinterpret_cast<std::uintptr_t>(base)) {
-          take(slot);
-        }
-      }
+      take(slot);
       bound_locked();
     }
   }
@@ -114,7 +104,7 @@ void retire_moved(void* old_base, std::size_t length) noexcept {
   Range evicted;
   {
     std::lock_guard lock(writers);
-    evicted = record_locked(old_base, length);
+    record_locked(old_base, length, &evicted);
   }
   unmap(evicted);
 }

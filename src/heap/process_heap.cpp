@@ -350,12 +350,12 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
       }
     }
   }
-  Allocation result =
-      heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                      Layout{wanted, kMallocAlign}, thread_lane());
+  const std::size_t lane = thread_lane();
+  Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
+                                      Layout{wanted, kMallocAlign}, lane);
   if (result.ptr == nullptr && wanted != size) {
     result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                             Layout{size, kMallocAlign}, thread_lane());
+                             Layout{size, kMallocAlign}, lane);
   }
   if (result.ptr == nullptr) return nullptr;
   count_big(old_size, false);

@@ -84,8 +84,10 @@ bool ready() noexcept {
   thread_cache.state = CacheState::kActive;
   live_threads.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    thread_cache.classes[c].limit =
-        static_cast<std::uint32_t>(cache_capacity(c));
+    const std::size_t limit = cache_capacity(c);
+    thread_cache.classes[c].limit = static_cast<std::uint32_t>(limit);
+    thread_cache.refill[c] = static_cast<std::uint16_t>(
+        limit / 2 < kFirstRefill ? limit / 2 : kFirstRefill);
   }
   thread_cache.flush_after = kFlushEvery;
   thread_cache.lane = join_lane();
@@ -128,12 +130,11 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
     ClassCache& cached = thread_cache.classes[size_class];
     if (cached.head == nullptr) {
       std::uint16_t& refill = thread_cache.refill[size_class];
-      const std::uint32_t take = refill < kFirstRefill ? kFirstRefill : refill;
-      refill = static_cast<std::uint16_t>(
-          take * 2 < cached.limit / 2 ? take * 2 : cached.limit / 2);
-      cached.count = static_cast<std::uint32_t>(pool_take(
-          thread_cache.lane, size_class,
-          take < cached.limit / 2 ? take : cached.limit / 2, &cached.head));
+      cached.count = static_cast<std::uint32_t>(
+          pool_take(thread_cache.lane, size_class, refill, &cached.head));
+      const std::uint32_t most = cached.limit / 2;
+      refill =
+          static_cast<std::uint16_t>(refill * 2u < most ? refill * 2u : most);
       if (cached.head == nullptr) return nullptr;
     }
     block = cached.head;

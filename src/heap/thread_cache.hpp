@@ -21,7 +21,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "heap/class_pool.hpp"
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -56,9 +55,10 @@ struct ThreadCache {
   std::uint8_t lane;  // the lane of pools (and engine buckets) it uses
   // Per class: freed blocks of other lanes, on their way back.
   ClassCache outbox[kClassCount];
-  // Per class: how many blocks the next refill takes. It starts small and
-  // doubles up to half the class's limit, so a short-lived thread does not
-  // carve (and give back) a thousand blocks for its first few.
+  // Per class: how many blocks the next refill takes. It starts small (set
+  // up with the cache) and doubles up to half the class's limit, so a
+  // short-lived thread does not carve (and give back) a thousand blocks for
+  // its first few.
   std::uint16_t refill[kClassCount];
 };
 
