@@ -24,7 +24,7 @@ struct Slot {
   uint64_t tag = 0;
 };
 
-struct Chain {
+struct alignas(64) Chain {  // its own cache lines: chains run on different threads
   int id = 0;
   std::vector<Slot> slots;
   uint64_t generation = 0;
