@@ -95,6 +95,12 @@ class Rulloc : public std::pmr::memory_resource {
   // kept by Options::keep_empty_regions too) and purges the whole pages
   // inside free blocks. Returns the bytes given back.
   std::size_t trim() noexcept { return engine_.trim(); }
+  // For a program that calls it now and then (e.g. once a second): gives
+  // back what went unused since its last call. A bucket nothing used
+  // meanwhile is trimmed as above (once, until it is used again); a bucket
+  // in use gives back its empty regions if none of them emptied or served
+  // again meanwhile. Returns the bytes given back.
+  std::size_t trim_unused() noexcept { return engine_.trim_unused(); }
 
   std::array<BucketStats, kBuckets> stats() const {
     std::array<BucketStats, kBuckets> out{};

@@ -38,6 +38,21 @@ std::size_t min_region_bytes(std::size_t limit, const Options& options) {
   return std::max(options.min_region_bytes, for_blocks);
 }
 
+// A kept empty region's free block holds the trim_unused() round in which
+// the region emptied, below its free-list links, on a multiple of 16: never
+// the word of a back pointer (8 below a multiple of align > 8), so a second
+// free of an aligned pointer is still recognised.
+//
+//   +--------+--------+--------------------------+-------+---+-----------+
+//   | region | block  | (free)                   | round |   | next|prev |
+//   +--------+--------+--------------------------+-------+---+-----------+
+//                                                ^ 16-aligned   ^ end - 16
+std::size_t* emptied_round(RegionHeader* region) noexcept {
+  std::byte* links = region->first_block()->end() - sizeof(FreeLinks);
+  return reinterpret_cast<std::size_t*>(
+      align_down(links - sizeof(std::size_t), 16));
+}
+
 }  // namespace
 
 Bucket::Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept
@@ -73,6 +88,7 @@ void Bucket::deallocate(BlockHeader* block) noexcept {
 
 Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
                                    bool zeroed) noexcept {
+  ++uses_;
   BlockHeader* block = free_.first_fit(needed);
   bool fresh = false;
   if (block != nullptr) {
@@ -97,6 +113,7 @@ Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
 }
 
 void Bucket::deallocate_locked(BlockHeader* block) noexcept {
+  ++uses_;
   block->is_free = true;
   BlockHeader* next = block->next;
   if (next != nullptr && next->is_free) {
@@ -119,6 +136,7 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
                           std::size_t keep, std::size_t needed,
                           std::size_t align) noexcept {
   std::unique_lock lock(mutex_);
+  ++uses_;
   BlockHeader* next = block->next;
   BlockHeader* prev = block->prev;
   const bool next_free = next != nullptr && next->is_free;
@@ -230,6 +248,11 @@ void Bucket::release_region_if_empty(RegionHeader* region) noexcept {
   }
   if (empty_regions_ < keep_empty_regions_ || !unmap_empty_region(region)) {
     ++empty_regions_;
+    *emptied_round(region) = unused_rounds_;
+    // The last region emptied serves first, so a program that takes and
+    // frees one block keeps to one region and the others can age and go.
+    free_.remove(region->first_block());
+    free_.push_front(region->first_block());
   }
 }
 
@@ -246,10 +269,36 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
 
 std::size_t Bucket::trim() noexcept {
   std::lock_guard lock(mutex_);
-  std::size_t released = cache_.release_all();
+  return trim_locked();
+}
+
+std::size_t Bucket::trim_unused() noexcept {
+  std::lock_guard lock(mutex_);
+  const bool used = uses_ != uses_seen_;
+  uses_seen_ = uses_;
+  std::size_t released = 0;
+  if (!used) {
+    // Once: what it purged stays purged while nothing uses the bucket.
+    if (!trimmed_unused_) released = trim_locked();
+    trimmed_unused_ = true;
+  } else {
+    trimmed_unused_ = false;
+    released = cache_.expire_old() + release_empty_regions(unused_rounds_);
+  }
+  ++unused_rounds_;
+  return released;
+}
+
+// Unmaps the empty regions that emptied before trim_unused() round
+// `emptied_before` (SIZE_MAX: all, the cached ones too).
+std::size_t Bucket::release_empty_regions(std::size_t emptied_before) noexcept {
+  std::size_t released = emptied_before == SIZE_MAX ? cache_.release_all() : 0;
+  if (empty_regions_ == 0) return released;
   for (RegionHeader* region = regions_.head; region != nullptr;) {
     RegionHeader* next = region->next;
-    if (region->blocks.len == 1 && region->first_block()->is_free) {
+    if (region->blocks.len == 1 && region->first_block()->is_free &&
+        (emptied_before == SIZE_MAX ||
+         *emptied_round(region) < emptied_before)) {
       const std::size_t size = region->total_size();
       if (unmap_empty_region(region)) {
         --empty_regions_;
@@ -258,6 +307,11 @@ std::size_t Bucket::trim() noexcept {
     }
     region = next;
   }
+  return released;
+}
+
+std::size_t Bucket::trim_locked() noexcept {
+  std::size_t released = release_empty_regions(SIZE_MAX);
   // Whole pages inside free blocks (past the free-list node) can go too.
   const std::size_t page = platform::page_size();
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {

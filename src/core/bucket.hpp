@@ -50,6 +50,12 @@ class Bucket {
   // Unmaps every empty region (kept and cached ones included) and purges
   // the whole pages inside free blocks. Returns the bytes given back.
   std::size_t trim() noexcept;
+  // Gives back what went unused since the last call: everything trim()
+  // would, when nothing used the bucket meanwhile (once, until it is used
+  // again); else the empty regions that were already empty at the last
+  // call, and cached regions past their age. Called now and then (the
+  // purger: every half delay), it returns the memory of a busy program.
+  std::size_t trim_unused() noexcept;
 
   BucketStats stats() const noexcept;
   bool check(std::string* error) const;
@@ -63,6 +69,8 @@ class Bucket {
   BlockHeader* remap_alone(BlockHeader* block, std::size_t needed) noexcept;
   void release_region_if_empty(RegionHeader* region) noexcept;
   bool unmap_empty_region(RegionHeader* region) noexcept;
+  std::size_t trim_locked() noexcept;
+  std::size_t release_empty_regions(std::size_t emptied_before) noexcept;
   void split(BlockHeader* block, std::size_t needed) noexcept;
   void absorb(BlockHeader* block, BlockHeader* next) noexcept;
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;
@@ -75,6 +83,13 @@ class Bucket {
   std::size_t keep_empty_regions_;
   std::size_t min_region_bytes_;
   std::size_t empty_regions_ = 0;
+  // For trim_unused(): calls that changed the bucket, as counted now and at
+  // the last call; the calls so far (an empty region records the one it
+  // emptied in); whether it trimmed and nothing used the bucket since.
+  std::size_t uses_ = 0;
+  std::size_t uses_seen_ = 0;
+  std::size_t unused_rounds_ = 0;
+  bool trimmed_unused_ = false;
   std::uint8_t index_;
   bool remap_;  // dynamic bucket with Options::remap_large_regions
 };

@@ -203,6 +203,14 @@ std::size_t Engine::trim() noexcept {
   return released;
 }
 
+std::size_t Engine::trim_unused() noexcept {
+  std::size_t released = 0;
+  for (std::size_t i = 0; i <= count_; ++i) {
+    released += bucket_at(buckets_, i).trim_unused();
+  }
+  return released;
+}
+
 void Engine::lock_all() noexcept {
   for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).lock();
 }

@@ -40,6 +40,19 @@ void FreeList::push(BlockHeader* block) noexcept {
   ++len_;
 }
 
+void FreeList::push_front(BlockHeader* block) noexcept {
+  Bin& bin = bins_[bin_of(block->size)];
+  *links_of(block) = {bin.head, &end_marker};
+  if (bin.head == &end_marker) {
+    bin.tail = block;
+    non_empty_ |= std::uint64_t{1} << bin_of(block->size);
+  } else {
+    links_of(bin.head)->prev = block;
+  }
+  bin.head = block;
+  ++len_;
+}
+
 void FreeList::remove(BlockHeader* block) noexcept {
   unlink(bin_of(block->size), block);
 }

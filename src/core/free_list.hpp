@@ -50,8 +50,9 @@ class FreeList {
   FreeList(const FreeList&) = delete;
   FreeList& operator=(const FreeList&) = delete;
 
-  void push(BlockHeader* block) noexcept;    // at the tail of its bin
-  void remove(BlockHeader* block) noexcept;  // block->size as when pushed
+  void push(BlockHeader* block) noexcept;        // at the tail of its bin
+  void push_front(BlockHeader* block) noexcept;  // at the head of its bin
+  void remove(BlockHeader* block) noexcept;      // block->size as when pushed
   // After a listed block's size changed from `old_size`: moves its links to
   // its new end, and the block to the bin of its new size when that differs.
   void resized(BlockHeader* block, std::size_t old_size) noexcept;

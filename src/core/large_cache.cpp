@@ -87,6 +87,12 @@ std::size_t LargeCache::release_all() noexcept {
   return before - bytes_;
 }
 
+std::size_t LargeCache::expire_old() noexcept {
+  const std::size_t before = bytes_;
+  expire(cap_);
+  return before - bytes_;
+}
+
 // The smallest region of at least `length`, else the largest one.
 RegionHeader* LargeCache::nearest(std::size_t length) const noexcept {
   RegionHeader* above = nullptr;

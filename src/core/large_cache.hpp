@@ -40,6 +40,8 @@ class LargeCache {
   RegionHeader* take(std::size_t length) noexcept;
   // Unmaps every cached region; returns the bytes given back.
   std::size_t release_all() noexcept;
+  // Unmaps the regions cached longer than the age limit; returns the bytes.
+  std::size_t expire_old() noexcept;
 
   const LinkedList<RegionHeader>& regions() const noexcept { return cache_; }
   std::size_t bytes() const noexcept { return bytes_; }

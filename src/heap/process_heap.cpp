@@ -42,8 +42,8 @@ using detail::Engine;
 // kBigLimit: one bucket whose regions hold two such blocks, so freed big
 // blocks merge and their pages serve the next ones (mapping fresh pages and
 // faulting them in costs far more than the first fit). Regions of at least
-// 1 MiB, two empty ones kept per bucket; the purger gives back empty
-// regions and the pages of free blocks once the engine is idle. Larger
+// 1 MiB, two empty ones kept per bucket; the purger gives back what a
+// bucket left unused for a delay (purger.hpp). Larger
 // blocks go to the dynamic bucket: up to 32 MiB of emptied regions kept a
 // second for reuse, and growth by mremap.
 static_assert(kLanes == 4, "one engine bucket per lane");
@@ -272,7 +272,6 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
     const std::size_t at_least = std::bit_ceil(size > align ? size : align);
     return allocate_small(class_for_request(at_least), size, zeroed);
   }
-  purger_note_engine_use();
   Allocation result = heap.allocate(Layout{size, align}, zeroed, thread_lane());
   if (result.ptr != nullptr) {
     count_big(result.size, true);
@@ -284,7 +283,6 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
 
 [[gnu::noinline]] void release_other(void* pointer) noexcept {
   if (pointer == nullptr) return;
-  purger_note_engine_use();
   count_big(engine().deallocate(pointer), false);
   wake_purger();
 }
@@ -322,7 +320,6 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     release_small(slab, pointer);
     return moved;
   }
-  purger_note_engine_use();
   const std::size_t old_size = heap.usable_size(pointer, "realloc");
   if (size <= kMaxSmallSize / 2) {
     // A big block shrunk to a small one moves to a slab: the engine's

@@ -22,7 +22,6 @@ detail::Engine* engine = nullptr;
 long delay_ms = kDefaultDelayMs;
 std::atomic<bool> started{false};
 std::atomic<bool> running{false};
-std::atomic<std::size_t> engine_uses{0};
 
 void sleep_ms(long ms) noexcept {
   timespec pause{ms / 1000, (ms % 1000) * 1000000};
@@ -36,8 +35,6 @@ constexpr long kWakeMs = 50;
 
 void* purge_loop(void*) noexcept {
   const long tick = delay_ms / 2 > 0 ? delay_ms / 2 : 1;
-  std::size_t last_uses = engine_uses.load(std::memory_order_relaxed);
-  int idle_ticks = 0;
   for (long slept = 0;;) {
     const long nap = tick - slept < kWakeMs ? tick - slept : kWakeMs;
     sleep_ms(nap);
@@ -52,14 +49,12 @@ void* purge_loop(void*) noexcept {
     if (slept < tick) continue;
     slept = 0;
     advance_purge_epoch();
-    // Slabs given back at least two ticks (one delay) ago.
+    // Slabs given back before the last tick.
     const std::uint32_t now = purge_epoch();
     if (now >= 2) purge_slabs_freed_before(now - 1);
-    // The engine, once nothing has called it for a whole delay.
-    const std::size_t uses = engine_uses.load(std::memory_order_relaxed);
-    idle_ticks = uses == last_uses ? idle_ticks + 1 : 0;
-    last_uses = uses;
-    if (idle_ticks == 2) engine->trim();
+    // What the engine's buckets left unused since the last tick: like the
+    // slabs, it goes back one to two ticks after its last use.
+    engine->trim_unused();
   }
 }
 
@@ -105,10 +100,6 @@ void purger_configure(detail::Engine* target) noexcept {
   // page faults. With a delay of 0 they are purged at once.
   set_max_dirty_slabs(delay_ms == 0 ? 0 : SIZE_MAX);
   if (delay_ms <= 0) started.store(true, std::memory_order_relaxed);
-}
-
-void purger_note_engine_use() noexcept {
-  engine_uses.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool purger_wanted() noexcept {

@@ -1,8 +1,10 @@
 // Gives free memory back to the kernel after a delay, also while the
 // program is idle and calls nothing: a background thread wakes every half
-// delay and purges what has stayed free that long (slabs given back, and
-// the engine's empty regions and free pages once no engine call came for a
-// whole delay). RULLOC_PURGE_DELAY_MS sets the delay (default 1000);
+// delay (a tick) and purges what stayed free since the tick before: slabs
+// given back, and per engine bucket its empty regions, or with its free
+// pages when nothing used the bucket (Engine::trim_unused, also while other
+// buckets are busy). Memory goes back between half a delay and a delay
+// after it was freed. RULLOC_PURGE_DELAY_MS sets the delay (default 1000);
 // 0 purges free slabs at once, without a thread; "off" keeps them until
 // rulloc_trim(). Until purged, free slabs are reused without page faults.
 //
@@ -23,8 +25,6 @@ namespace rulloc::heap {
 // (-1: off); then purger_configure() once the engine exists.
 long purger_read_delay() noexcept;
 void purger_configure(detail::Engine* engine) noexcept;
-// Counts one engine call: an engine that is in use is not trimmed.
-void purger_note_engine_use() noexcept;
 // True until the thread was started (or when none is wanted).
 bool purger_wanted() noexcept;
 // Starts the thread on first need. Call it with no heap lock held: starting

@@ -58,6 +58,7 @@ class Engine {
   BucketStats stats(std::size_t bucket) const noexcept;
   bool check(std::string* error) const;
   std::size_t trim() noexcept;
+  std::size_t trim_unused() noexcept;
   void dump(std::ostream& out) const;
 
   // Holds every bucket lock, e.g. across fork() so the child inherits a
