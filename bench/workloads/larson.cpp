@@ -24,7 +24,8 @@ struct Slot {
   uint64_t tag = 0;
 };
 
-struct alignas(64) Chain {  // its own cache lines: chains run on different threads
+// Its own cache lines: chains run on different threads.
+struct alignas(64) Chain {
   int id = 0;
   std::vector<Slot> slots;
   uint64_t generation = 0;
