@@ -1,8 +1,9 @@
 // Secure mode, a build of its own (librulloc-secure.so, RULLOC_SECURE=1):
 // free-list links encoded with a secret per segment and checked when
 // followed, a guard page at the end of every slab, blocks handed out in a
-// random order within a slab, and every free block's canary checked when
-// it is handed out again. The plain build keeps only the checks on free.
+// random order within a slab (class_pool.cpp), and every free block's
+// canary checked when it is handed out again. The plain build keeps only
+// the checks on free.
 #pragma once
 
 #ifndef RULLOC_SECURE
