@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/spin_lock.hpp"
+#include "heap/random_order.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
@@ -19,7 +20,7 @@ struct alignas(64) Pool {
   core::SpinLock lock;
   Slab* with_room = nullptr;       // slabs with free or uncarved blocks
   std::size_t empty = 0;           // listed slabs with no block in use
-  std::uint64_t random_state = 0;  // secure mode's carving order
+  std::uint64_t random_state = 0;  // secure mode's carving order (0: unseeded)
 };
 
 Pool pools[kLanes][kClassCount];
@@ -42,64 +43,6 @@ void unlist(Pool& pool, Slab* slab) noexcept {
   slab->listed = false;
 }
 
-// Secure mode hands blocks out in a random order, so the address of the
-// next block cannot be guessed from the last one. A full shuffle made each
-// walk over the blocks miss the cache on every one (the xmalloc workload
-// ran 1.7 times as long), so a carved batch is cut into a few runs
-// and each next block is the next of a run picked at random, never the run
-// of the block before while another is left:
-//
-//   batch   | 0  1  2 | 3  4  5 | 6  7  8 | 9 10 11 |   4 runs of 3 blocks
-//   order     3  9  0  6  4 10  1  7  5  2 11  8      each run ascending
-//
-// Every block still has several equally likely successors, while each run
-// is read in address order, which the prefetcher follows.
-constexpr std::size_t kRuns = 8;
-
-// xorshift64*, one state per pool (used under its lock), seeded from the
-// secret.
-[[maybe_unused]] std::size_t random_below(std::uint64_t& state,
-                                          std::size_t n) noexcept {
-  if (state == 0) {
-    state = (free_block_secret ^ reinterpret_cast<std::uintptr_t>(&state)) | 1;
-  }
-  state ^= state >> 12;
-  state ^= state << 25;
-  state ^= state >> 27;
-  return static_cast<std::size_t>((state * 0x2545F4914F6CDD1Du) % n);
-}
-
-// Fills order[0..n) with 0..n-1 in the interleaved order drawn above.
-[[maybe_unused]] void interleave(std::uint64_t& state, std::uint16_t* order,
-                                 std::size_t n) noexcept {
-  const std::size_t runs = n < kRuns ? n : kRuns;
-  std::uint16_t next[kRuns];  // each live run's next block
-  std::uint16_t end[kRuns];
-  for (std::size_t r = 0; r < runs; ++r) {
-    next[r] = static_cast<std::uint16_t>(r * n / runs);
-    end[r] = static_cast<std::uint16_t>((r + 1) * n / runs);
-  }
-  std::size_t live = runs;
-  std::size_t last = kRuns;  // the run of the block before, if still live
-  for (std::size_t i = 0; i < n; ++i) {
-    std::size_t r;
-    if (last < live && live > 1) {
-      r = random_below(state, live - 1);
-      if (r >= last) ++r;
-    } else {
-      r = random_below(state, live);
-    }
-    order[i] = next[r]++;
-    last = r;
-    if (next[r] == end[r]) {  // the run is used up: the last live one moves
-      --live;
-      next[r] = next[live];
-      end[r] = end[live];
-      last = kRuns;
-    }
-  }
-}
-
 // Cuts up to `count` blocks from the untouched end of `slab`, in address
 // order, in front of `*head`.
 std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
@@ -113,6 +56,7 @@ std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
   FreeBlock* next = *head;
   if constexpr (kSecure) {
     std::uint16_t order[kSlabBytes / 16];
+    if (random_state == 0) random_state = seed_order(&random_state);
     interleave(random_state, order, n);
     for (std::size_t i = n; i-- > 0;) {  // the list is built back to front
       auto* block =

@@ -12,6 +12,7 @@
 
 #include "heap/class_pool.hpp"
 #include "heap/process_heap.hpp"
+#include "heap/random_order.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -82,6 +83,55 @@ TEST(Slab, BlockStartsAreExactlyTheMultiplesOfTheClassSize) {
       ASSERT_FALSE(heap::is_block_start(*shape, start + offset));
     }
   }
+}
+
+// Secure mode's carving order (random_order.hpp): every block once, each
+// run in address order, and no run twice in a row while another has blocks.
+TEST(RandomOrder, InterleavesRunsAtRandom) {
+  std::uint64_t state = 0x9E3779B97F4A7C15u;
+  for (std::size_t n : {1u, 2u, 7u, 8u, 9u, 16u, 100u, 1365u, 4096u}) {
+    std::vector<std::uint16_t> order(n);
+    heap::interleave(state, order.data(), n);
+    const std::size_t runs = n < heap::kOrderRuns ? n : heap::kOrderRuns;
+    auto run_of = [&](std::size_t index) {
+      std::size_t r = 0;
+      while ((r + 1) * n / runs <= index) ++r;
+      return r;
+    };
+    std::vector<bool> seen(n, false);
+    std::vector<long> last_of_run(runs, -1);
+    std::vector<std::size_t> left(runs, 0);
+    for (std::size_t i = 0; i < n; ++i) ++left[run_of(i)];
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_LT(order[i], n);
+      ASSERT_FALSE(seen[order[i]]) << "block " << order[i] << " twice";
+      seen[order[i]] = true;
+      const std::size_t r = run_of(order[i]);
+      EXPECT_GT(static_cast<long>(order[i]), last_of_run[r]);
+      last_of_run[r] = order[i];
+      if (i > 0 && run_of(order[i - 1]) == r) {
+        // Only once every other run is used up.
+        for (std::size_t other = 0; other < runs; ++other) {
+          if (other != r) {
+            EXPECT_EQ(left[other], 0u) << "n " << n;
+          }
+        }
+      }
+      --left[r];
+    }
+  }
+}
+
+TEST(RandomOrder, DependsOnTheState) {
+  std::uint64_t one = heap::seed_order(&one);
+  std::uint64_t two = heap::seed_order(&two);
+  std::uint16_t first[64], second[64];
+  heap::interleave(one, first, 64);
+  heap::interleave(two, second, 64);
+  EXPECT_NE(std::memcmp(first, second, sizeof(first)), 0);
+  // A state moves on: the next batch comes in another order.
+  heap::interleave(one, second, 64);
+  EXPECT_NE(std::memcmp(first, second, sizeof(first)), 0);
 }
 
 TEST(Segments, OnlySegmentAddressesHaveSlabs) {
