@@ -44,8 +44,8 @@ struct Options {
   // the cap goes the usual way; trim() gives the whole cache back.
   std::size_t large_cache_bytes = 0;
   // How long a cached region waits for reuse before it is unmapped. Ages
-  // are checked when the dynamic bucket next caches or looks for a region:
-  // a heap that stops using large blocks keeps its cache until trim().
+  // are checked when the dynamic bucket next caches or looks for a region,
+  // and by trim_unused(); trim() gives the whole cache back.
   std::size_t large_cache_ms = 1000;
   // Grow a large block alone in its region by resizing the mapping (mremap
   // on Linux; no copy, no new page faults for the old pages) instead of
