@@ -78,17 +78,18 @@ Bucket::~Bucket() {
 Allocation Bucket::allocate(std::size_t needed, std::size_t align,
                             bool zeroed) noexcept {
   std::lock_guard lock(mutex_);
+  ++uses_;
   return allocate_locked(needed, align, zeroed);
 }
 
 void Bucket::deallocate(BlockHeader* block) noexcept {
   std::lock_guard lock(mutex_);
+  ++uses_;
   deallocate_locked(block);
 }
 
 Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
                                    bool zeroed) noexcept {
-  ++uses_;
   BlockHeader* block = free_.first_fit(needed);
   bool fresh = false;
   if (block != nullptr) {
@@ -113,7 +114,6 @@ Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
 }
 
 void Bucket::deallocate_locked(BlockHeader* block) noexcept {
-  ++uses_;
   block->is_free = true;
   BlockHeader* next = block->next;
   if (next != nullptr && next->is_free) {
@@ -290,15 +290,14 @@ std::size_t Bucket::trim_unused() noexcept {
 }
 
 // Unmaps the empty regions that emptied before trim_unused() round
-// `emptied_before` (SIZE_MAX: all, the cached ones too).
+// `emptied_before` (SIZE_MAX: all of them).
 std::size_t Bucket::release_empty_regions(std::size_t emptied_before) noexcept {
-  std::size_t released = emptied_before == SIZE_MAX ? cache_.release_all() : 0;
-  if (empty_regions_ == 0) return released;
+  if (empty_regions_ == 0) return 0;
+  std::size_t released = 0;
   for (RegionHeader* region = regions_.head; region != nullptr;) {
     RegionHeader* next = region->next;
     if (region->blocks.len == 1 && region->first_block()->is_free &&
-        (emptied_before == SIZE_MAX ||
-         *emptied_round(region) < emptied_before)) {
+        *emptied_round(region) < emptied_before) {
       const std::size_t size = region->total_size();
       if (unmap_empty_region(region)) {
         --empty_regions_;
@@ -311,7 +310,7 @@ std::size_t Bucket::release_empty_regions(std::size_t emptied_before) noexcept {
 }
 
 std::size_t Bucket::trim_locked() noexcept {
-  std::size_t released = release_empty_regions(SIZE_MAX);
+  std::size_t released = cache_.release_all() + release_empty_regions(SIZE_MAX);
   // Whole pages inside free blocks (past the free-list node) can go too.
   const std::size_t page = platform::page_size();
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {

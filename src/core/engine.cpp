@@ -184,6 +184,10 @@ std::size_t Engine::bucket_for(std::size_t size,
   return count_;
 }
 
+std::size_t Engine::limit_for(std::size_t size) const noexcept {
+  return bucket_at(buckets_, bucket_for(size, 0)).limit();
+}
+
 BucketStats Engine::stats(std::size_t bucket) const noexcept {
   return bucket_at(buckets_, bucket).stats();
 }

@@ -339,13 +339,8 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
   // bucket the size belongs to, though: the slack alone must not move it.
   std::size_t wanted = size;
   if (size > old_size && size <= SIZE_MAX - size / 8) {
-    wanted = size + size / 8;
-    for (const std::size_t limit : kLimits) {
-      if (size <= limit) {
-        wanted = wanted < limit ? wanted : limit;
-        break;
-      }
-    }
+    const std::size_t limit = heap.limit_for(size);
+    wanted = size + size / 8 < limit ? size + size / 8 : limit;
   }
   const std::size_t lane = thread_lane();
   Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},

@@ -55,6 +55,9 @@ class Engine {
                           const char* operation = "usable_size") const noexcept;
 
   std::size_t bucket_count() const noexcept { return count_ + 1; }
+  // The limit of the bucket a block of `size` bytes goes to (SIZE_MAX: the
+  // dynamic bucket's).
+  std::size_t limit_for(std::size_t size) const noexcept;
   BucketStats stats(std::size_t bucket) const noexcept;
   bool check(std::string* error) const;
   std::size_t trim() noexcept;
