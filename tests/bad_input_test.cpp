@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "misuse_report.hpp"
 #include "rulloc/rulloc.h"
 #include "test_util.hpp"
 
@@ -275,57 +276,8 @@ TEST(CHeapCreate, TooManyBucketsIsRefused) {
 }
 
 // --- misuse: death tests ---------------------------------------------------
-// The message must name the pointer as printf's %p does. In the "threadsafe"
-// style (fork-safe, needed under TSan) the child re-runs the test from the
-// start and gets other addresses than the parent, so the child announces its
-// own pointer first and the matcher looks for that one in rulloc's message.
-
-void announce(const void* p) {
-  std::fprintf(stderr, "pointer=%p\n", p);
-  std::fflush(stderr);
-}
-
-class NamesAnnouncedPointer
-    : public ::testing::MatcherInterface<const std::string&> {
- public:
-  explicit NamesAnnouncedPointer(std::string problem = "")
-      : problem_(std::move(problem)) {}
-  bool MatchAndExplain(
-      const std::string& out,
-      ::testing::MatchResultListener* listener) const override {
-    const std::string key = "pointer=";
-    const std::size_t at = out.find(key);
-    if (at == std::string::npos) {
-      *listener << "the child announced no pointer";
-      return false;
-    }
-    const std::size_t end = out.find('\n', at);
-    const std::string pointer =
-        out.substr(at + key.size(), end - at - key.size());
-    const std::size_t message = out.find("rulloc", end);
-    if (message == std::string::npos ||
-        out.find(pointer, message) == std::string::npos) {
-      *listener << "no rulloc message naming " << pointer;
-      return false;
-    }
-    if (out.find(problem_, message) == std::string::npos) {
-      *listener << "the message does not say " << problem_;
-      return false;
-    }
-    return true;
-  }
-  void DescribeTo(std::ostream* os) const override {
-    *os << "a rulloc message naming the announced pointer";
-    if (!problem_.empty()) *os << " and saying " << problem_;
-  }
-
- private:
-  std::string problem_;
-};
-
-::testing::Matcher<const std::string&> names_pointer(std::string problem = "") {
-  return ::testing::MakeMatcher(new NamesAnnouncedPointer(std::move(problem)));
-}
+// Each must print the exact report (tests/misuse_report.hpp): the operation,
+// the pointer the child announced and the problem.
 
 class Misuse : public ::testing::Test {
  protected:
@@ -342,7 +294,7 @@ TEST_F(Misuse, DoubleFree) {
         announce(a);
         heap.deallocate(a);
       },
-      names_pointer());
+      reports("deallocate", kAlreadyFree));
   heap.deallocate(b);
 }
 
@@ -358,7 +310,7 @@ TEST_F(Misuse, DoubleFreeOfMergedBlock) {
         announce(b);
         heap.deallocate(b);
       },
-      names_pointer());
+      reports("deallocate", kAlreadyFree));
   heap.deallocate(c);
 }
 
@@ -371,7 +323,7 @@ TEST_F(Misuse, DoubleFreeOfAlignedBlock) {
         announce(a);
         heap.deallocate(a);
       },
-      names_pointer());
+      reports("deallocate", kAlreadyFree));
   heap.deallocate(b);
 }
 
@@ -386,7 +338,7 @@ TEST_F(Misuse, ForeignPointerWithPattern) {
         announce(foreign);
         heap.deallocate(foreign);
       },
-      names_pointer());
+      reports("deallocate", kNotOurs));
 }
 
 TEST_F(Misuse, ForeignPointerZeroed) {
@@ -397,7 +349,7 @@ TEST_F(Misuse, ForeignPointerZeroed) {
         announce(foreign);
         heap.deallocate(foreign);
       },
-      names_pointer());
+      reports("deallocate", kNotOurs));
 }
 
 // The words below the pointer point back into the buffer, like a back
@@ -411,7 +363,7 @@ TEST_F(Misuse, ForeignPointerWithFakeBackPointer) {
         announce(foreign);
         heap.deallocate(foreign);
       },
-      names_pointer());
+      reports("deallocate", kNotOurs));
 }
 
 // A pointer into the middle of a live block was never returned either.
@@ -423,7 +375,7 @@ TEST_F(Misuse, InteriorPointer) {
         announce(inside);
         heap.deallocate(inside);
       },
-      names_pointer());
+      reports("deallocate", kNotOurs));
   heap.deallocate(a.ptr);
 }
 
@@ -436,7 +388,7 @@ TEST_F(Misuse, MisalignedPointer) {
         announce(odd);
         heap.deallocate(odd);
       },
-      names_pointer());
+      reports("deallocate", kNotOurs));
   heap.deallocate(a.ptr);
 }
 
@@ -450,7 +402,7 @@ TEST_F(Misuse, GrowAfterFree) {
         announce(a);
         (void)heap.grow(a, Layout{64, 8}, Layout{100, 8});
       },
-      names_pointer());
+      reports("grow", kAlreadyFree));
   heap.deallocate(b);
 }
 
@@ -483,7 +435,7 @@ TEST_F(Misuse, DoubleFreeOfLargeBlockAfterItsRegionWasUnmapped) {
         announce(freed);
         heap.deallocate(freed);
       },
-      names_pointer("double free (its region was already unmapped)"));
+      reports("deallocate", kUnmapped));
   for (void* p : live) heap.deallocate(p);
   heap.deallocate(keep);
 }
@@ -503,7 +455,7 @@ TEST_F(Misuse, DoubleFreeOfAnyBlockOfAnUnmappedRegion) {
         announce(second);
         heap.deallocate(second);
       },
-      names_pointer("double free (its region was already unmapped)"));
+      reports("deallocate", kUnmapped));
   void* aligned = heap.allocate(Layout{3000, 1024}).ptr;
   ASSERT_NE(aligned, nullptr);
   heap.deallocate(aligned);
@@ -512,7 +464,7 @@ TEST_F(Misuse, DoubleFreeOfAnyBlockOfAnUnmappedRegion) {
         announce(aligned);
         heap.deallocate(aligned);
       },
-      names_pointer("double free (its region was already unmapped)"));
+      reports("deallocate", kUnmapped));
 }
 
 }  // namespace

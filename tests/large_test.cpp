@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdio>
 #include <thread>
 #include <vector>
 
+#include "misuse_report.hpp"
 #include "platform/faults.hpp"
 #include "test_util.hpp"
 
@@ -323,11 +323,6 @@ TEST(LargeFaults, EveryRefusalFromTheNthOnIsClean) {
   }
 }
 
-void announce(const void* p) {
-  std::fprintf(stderr, "pointer=%p\n", p);
-  std::fflush(stderr);
-}
-
 // A cached region's block is free, not live: freeing it again is reported.
 TEST(LargeCacheDeathTest, DoubleFreeOfACachedRegion) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -340,7 +335,7 @@ TEST(LargeCacheDeathTest, DoubleFreeOfACachedRegion) {
         announce(a);
         heap.deallocate(a);
       },
-      "double free");
+      reports("deallocate", kAlreadyFree));
 }
 
 // Once it leaves the cache, it is retired like any region.
@@ -355,7 +350,7 @@ TEST(LargeCacheDeathTest, DoubleFreeAfterTheCacheGaveTheRegionBack) {
         announce(a);
         heap.deallocate(a);
       },
-      "already unmapped");
+      reports("deallocate", kUnmapped));
 }
 
 // A remap that moved a block leaves its old range reserved and retired, as
@@ -376,7 +371,7 @@ TEST(LargeRemapDeathTest, FreeThroughThePointerARemapMovedAway) {
         announce(a);
         heap.deallocate(a);
       },
-      "already unmapped");
+      reports("deallocate", kUnmapped));
   heap.deallocate(grown.ptr);
   heap.deallocate(below);
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "misuse_report.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -151,7 +152,12 @@ TEST(TrimUnusedDeathTest, ADoubleFreeInAKeptEmptyRegionIsStillReported) {
     ASSERT_NE(block, nullptr);
     heap.deallocate(block);
     EXPECT_EQ(heap.trim_unused(), 0u);
-    EXPECT_DEATH(heap.deallocate(block), "double free");
+    EXPECT_DEATH(
+        {
+          rulloc_test::announce(block);
+          heap.deallocate(block);
+        },
+        rulloc_test::reports("deallocate", rulloc_test::kAlreadyFree));
   }
 }
 
