@@ -1,11 +1,16 @@
 // What secure mode (librulloc-secure.so) adds, each case in a forked child
-// so a fault or an abort is the expected outcome:
+// where a fault or an abort is the expected outcome:
 //   guard        writing past the last block of a slab hits a guard page;
 //   random       blocks of a fresh slab come in no predictable order;
 //   encoded      a free block's link is not the plain address of the next;
-//   link-smash   a link overwritten after free stops the program;
-//   canary-smash a free block written after free stops the program.
-// Against librulloc.so, every case fails: the test can fail.
+//   link-smash   a link overwritten after free stops the program with
+//                "rulloc: malloc(<block>): free list corrupted ...";
+//   canary-smash a free block written after free stops the program with
+//                "rulloc: malloc(<block>): free block written after free".
+// Exit status 0: the protection works. 3, after "CASE: not caught: ...":
+// the protection is missing and nothing else went wrong (what librulloc.so
+// must give, so a test on it shows each case can fail, and for that reason
+// only). 1: any other failure.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "check.h"
 
@@ -32,20 +38,59 @@ std::uintptr_t addr(const void* p) {
   return reinterpret_cast<std::uintptr_t>(p);
 }
 
-// Runs `body` in a child; returns its wait status.
+// A child's wait status and everything it wrote on stdout and stderr.
+struct Outcome {
+  int status;
+  std::string output;
+};
+
+// Exit statuses of a child that did not die.
+constexpr int kSurvived = 3;  // the misuse went through unnoticed
+constexpr int kNoTarget = 4;  // the setup failed: nothing was tested
+
+// Runs `body` in a child whose stdout and stderr go to a pipe; the child
+// exits with `body`'s status unless it dies first. Its output is shown.
 template <typename Body>
-int in_child(Body body) {
+Outcome in_child(Body body) {
   std::fflush(stdout);
+  std::fflush(stderr);
+  int pipe_ends[2];
+  REQUIRE(pipe(pipe_ends) == 0);
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    body();
+    close(pipe_ends[0]);
+    dup2(pipe_ends[1], STDOUT_FILENO);
+    dup2(pipe_ends[1], STDERR_FILENO);
+    close(pipe_ends[1]);
+    const int status = body();
     std::fflush(stdout);
-    _exit(0);
+    _exit(status);
   }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  return status;
+  close(pipe_ends[1]);
+  Outcome outcome{0, ""};
+  char buffer[4096];
+  ssize_t got;
+  while ((got = read(pipe_ends[0], buffer, sizeof(buffer))) > 0) {
+    outcome.output.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(pipe_ends[0]);
+  REQUIRE(waitpid(child, &outcome.status, 0) == child);
+  std::printf("--- child's output:\n%s--- end of child's output\n",
+              outcome.output.c_str());
+  return outcome;
+}
+
+bool has_line(const std::string& output, const std::string& line) {
+  return ("\n" + output).find("\n" + line + "\n") != std::string::npos;
+}
+
+// Set when a protection is missing; main then exits with kSurvived.
+std::string missing;
+
+void not_caught(std::string what) {
+  std::printf("%s\n", what.c_str());
+  missing = std::move(what);
 }
 
 bool died_by(int status, int signal) {
@@ -55,7 +100,7 @@ bool died_by(int status, int signal) {
 void guard() {
   // 4 KiB blocks: the last one of a slab ends where the guard page starts.
   // Find one whose next page is not another block of ours.
-  const int status = in_child([] {
+  const Outcome child = in_child([] {
     for (int i = 0; i < 4096; ++i) {
       auto* p = static_cast<char*>(launder(std::malloc(4096)));
       REQUIRE(p != nullptr);
@@ -65,13 +110,19 @@ void guard() {
         std::fflush(stdout);
         auto* past = static_cast<volatile char*>(launder(p + 4096));
         *past = 1;  // the guard page
-        std::printf("SURVIVED\n");
-        return;
+        return kSurvived;
       }
     }
     std::printf("no block before a guard\n");
+    return kNoTarget;
   });
-  CHECK(died_by(status, SIGSEGV));
+  if (WIFEXITED(child.status) && WEXITSTATUS(child.status) == kSurvived) {
+    not_caught("guard: not caught: the write past the slab's end went on");
+    return;
+  }
+  // The fault is the write's: the child got that far.
+  CHECK(died_by(child.status, SIGSEGV));
+  CHECK(child.output.find("writing past 0x") != std::string::npos);
 }
 
 void random_order() {
@@ -85,7 +136,9 @@ void random_order() {
     last = p;
   }
   std::printf("%d of 63 blocks right after the one before\n", ascending);
-  CHECK(ascending < 16);
+  if (ascending >= 16) {
+    not_caught("random: not caught: blocks come in address order");
+  }
 }
 
 void encoded() {
@@ -98,26 +151,52 @@ void encoded() {
   const std::uintptr_t raw = *static_cast<volatile std::uintptr_t*>(a);
   std::printf("a %p, b %p, a's link word %#zx\n", static_cast<void*>(a),
               static_cast<void*>(b), static_cast<std::size_t>(raw));
-  CHECK(raw != addr(b));
+  if (raw == addr(b)) {
+    not_caught("encoded: not caught: the link is the next block's address");
+    return;
+  }
   // Not near any block of the heap either.
   CHECK(raw - addr(a) > (std::uintptr_t{1} << 32) &&
         addr(a) - raw > (std::uintptr_t{1} << 32));
 }
 
-void smash(std::size_t word) {
-  const int status = in_child([word] {
+// Overwrites word `word` of a free block (its link or its canary) and
+// mallocs until that block would come back: secure mode stops the program
+// then, naming the block.
+void smash(const char* name, std::size_t word, const char* problem) {
+  const Outcome child = in_child([word] {
     auto* a = static_cast<std::uintptr_t*>(std::malloc(64));
     auto* b = static_cast<std::uintptr_t*>(std::malloc(64));
     sink = a;
     sink = b;
     std::free(b);
     std::free(a);
+    std::printf("smashed %p\n", static_cast<void*>(a));
+    std::fflush(stdout);
     // A write after free, as a dangling pointer would do.
     static_cast<volatile std::uintptr_t*>(a)[word] = 0x4141414141414141u;
-    for (int i = 0; i < 4; ++i) sink = std::malloc(64);
-    std::printf("SURVIVED\n");
+    // Without the check, the block comes back as if nothing happened (and a
+    // smashed link would be followed by the next malloc: stop before).
+    for (int i = 0; i < 4; ++i) {
+      if (launder(std::malloc(64)) == a) return kSurvived;
+    }
+    std::printf("the smashed block never came back\n");
+    return kNoTarget;
   });
-  CHECK(died_by(status, SIGABRT));
+  if (WIFEXITED(child.status) && WEXITSTATUS(child.status) == kSurvived) {
+    not_caught(std::string(name) +
+               ": not caught: malloc handed out the smashed block");
+    return;
+  }
+  CHECK(died_by(child.status, SIGABRT));
+  const std::string key = "smashed ";
+  const std::size_t at = child.output.find(key);
+  REQUIRE(at != std::string::npos);
+  const std::string block = child.output.substr(
+      at + key.size(), child.output.find('\n', at) - at - key.size());
+  const std::string report = "rulloc: malloc(" + block + "): " + problem;
+  std::printf("expecting the line: %s\n", report.c_str());
+  CHECK(has_line(child.output, report));
 }
 
 }  // namespace
@@ -133,11 +212,12 @@ int main(int argc, char** argv) {
   } else if (which == "encoded") {
     encoded();
   } else if (which == "link-smash") {
-    smash(0);
+    smash("link-smash", 0, "free list corrupted (written after free?)");
   } else if (which == "canary-smash") {
-    smash(1);
+    smash("canary-smash", 1, "free block written after free");
   } else {
     REQUIRE(!"unknown case");
   }
-  return dropin_finish(which.c_str());
+  const int status = dropin_finish(which.c_str());
+  return status == 0 && !missing.empty() ? kSurvived : status;
 }
