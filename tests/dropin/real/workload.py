@@ -1,7 +1,10 @@
 """A threaded Python workload whose printed result is deterministic: threads
 build dicts, strings, lists and sets, pass objects to each other through
 queues (so objects die in threads other than their creators'), and each
-reports a digest of what it computed."""
+prints a digest of what it computed. Which thread takes a message, and when,
+depends on timing: every message's content is hashed where it ends up (by a
+thread, or by main when it was left in a queue), and main prints how many
+arrived and one digest of all of them in a fixed order."""
 import hashlib
 import json
 import queue
@@ -20,7 +23,17 @@ def lcg(seed):
         yield seed >> 33
 
 
-def work(tid, inbox, outboxes, results):
+def message_digest(message):
+    """What a message holds, hashed: its sender and round, and every byte."""
+    sender, rr, arrays, mapping = message
+    h = hashlib.sha256(b"%d:%d:" % (sender, rr))
+    for a in arrays:
+        h.update(bytes(a) + b",")
+    h.update(repr(sorted(mapping.items())).encode())
+    return (sender, rr, h.hexdigest())
+
+
+def work(tid, inbox, outboxes, results, arrived):
     rand = lcg(tid + 1)
     digest = hashlib.sha256()
     table = {}
@@ -57,30 +70,41 @@ def work(tid, inbox, outboxes, results):
                     {str(v): v for v in big[:100]}))
         while True:
             try:
-                sender, rr, arrays, mapping = inbox.get_nowait()
+                message = inbox.get_nowait()
             except queue.Empty:
                 break
-            digest.update(b"%d:%d:%d" % (sender, rr, sum(len(a) for a in arrays)))
-            digest.update(str(sum(mapping.values())).encode())
+            arrived.append(message_digest(message))
         assert back["r"] == r
     ordered = OrderedDict(sorted(table.items())[:1000])
     results[tid] = (len(table), sum(words.values()), sum(history),
-                    len(ordered), len(nested), len(words))
+                    len(ordered), len(nested), len(words), digest.hexdigest())
 
 
 def main():
     inboxes = [queue.Queue() for _ in range(THREADS)]
     results = {}
-    threads = [threading.Thread(target=work, args=(t, inboxes[t], inboxes, results))
+    arrived = [[] for _ in range(THREADS)]
+    threads = [threading.Thread(target=work,
+                                args=(t, inboxes[t], inboxes, results, arrived[t]))
                for t in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    leftover = sum(q.qsize() for q in inboxes)
     for tid in sorted(results):
         print("thread", tid, *results[tid])
-    print("messages left in queues:", leftover >= 0)
+    # What no thread took is still in the queues: main hashes it, so every
+    # message sent is counted and hashed once, wherever it went.
+    messages = [m for taken in arrived for m in taken]
+    for q in inboxes:
+        while not q.empty():
+            messages.append(message_digest(q.get_nowait()))
+    h = hashlib.sha256()
+    for sender, rr, d in sorted(messages):
+        h.update(b"%d:%d:%s\n" % (sender, rr, d.encode()))
+    print("messages sent", THREADS * ROUNDS, "arrived", len(messages),
+          "distinct", len({(m[0], m[1]) for m in messages}))
+    print("messages digest", h.hexdigest())
     # one more deterministic digest, single threaded
     h = hashlib.sha256()
     data = {i: ("v" * (i % 100), list(range(i % 50))) for i in range(20000)}
