@@ -64,6 +64,8 @@ export -f session
 # shellcheck disable=SC2016  # $0 is expanded by the inner bash
 on_glibc glibc bash -c 'session "$0"' "$tmp/glibc-repo"
 on_rulloc rulloc bash -c 'session "$0"' "$tmp/rulloc-repo"
+# One process per commit at least (git commit), each with its own count.
+served rulloc git 30 1000
 same "$tmp/glibc.out" "$tmp/rulloc.out" "git session output"
 same "$tmp/glibc.err" "$tmp/rulloc.err" "git session stderr"
 grep -q '^== fsck' "$tmp/rulloc.out" || fail "the session did not get to fsck"

@@ -27,6 +27,9 @@ export -f run_sorts
 # shellcheck disable=SC2016  # $0 and $1 are expanded by the inner bash
 on_glibc glibc bash -c 'run_sorts "$0" "$1"' "$tmp/input.txt" "$tmp/spill"
 on_rulloc rulloc bash -c 'run_sorts "$0" "$1"' "$tmp/input.txt" "$tmp/spill"
+# Both sorts, each with its buffer (-S 200M, -S 4M) from rulloc: GNU sort
+# makes few allocations, big ones.
+served rulloc sort 2 1 $((4 * 1000 * 1000))
 cat "$tmp/rulloc.out"
 same "$tmp/glibc.out" "$tmp/rulloc.out" "checksums of the sorted outputs"
 [[ $(wc -l <"$tmp/rulloc.out") -eq 2 ]] || fail "expected 2 checksums"

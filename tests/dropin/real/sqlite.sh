@@ -11,6 +11,7 @@ echo "script: $(wc -l <"$tmp/script.sql") lines"
 
 on_glibc glibc sqlite3 -batch -bail "$tmp/glibc.db" -init /dev/null <"$tmp/script.sql"
 on_rulloc rulloc sqlite3 -batch -bail "$tmp/rulloc.db" -init /dev/null <"$tmp/script.sql"
+served rulloc sqlite3 1 100000
 same "$tmp/glibc.out" "$tmp/rulloc.out" "sqlite3 output"
 if ! grep -qx 'integrity_check' "$tmp/rulloc.out" ||
   ! grep -qx 'ok' "$tmp/rulloc.out"; then
