@@ -2,8 +2,10 @@
 // librulloc.so preloaded: bad_alloc, nothrow, the new_handler loop, aligned
 // new, sized and array deletes, and the standard library on top.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <list>
@@ -100,6 +102,66 @@ void throwing_handler() {
   throw std::bad_alloc();
 }
 
+// The process's data size (private writable mappings), which RLIMIT_DATA
+// bounds: VmData in /proc/self/status.
+std::size_t data_bytes() {
+  FILE* status = std::fopen("/proc/self/status", "r");
+  REQUIRE(status != nullptr);
+  char line[256];
+  std::size_t kib = 0;
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    if (std::sscanf(line, "VmData: %zu kB", &kib) == 1) break;
+  }
+  std::fclose(status);
+  REQUIRE(kib > 0);
+  return kib * 1024;
+}
+
+void* reserve = nullptr;
+void freeing_handler() {
+  ++handler_calls;
+  if (reserve != nullptr) {
+    ::operator delete(reserve);
+    reserve = nullptr;
+  } else {
+    std::set_new_handler(nullptr);  // nothing left to free: give up
+  }
+}
+
+// A handler that frees memory lets the retry succeed: with a reserve of
+// 256 MiB held and the data size limited to what is mapped plus half of
+// that, operator new(256 MiB) fails, calls the handler, which frees the
+// reserve, and the retry gets the block.
+void test_new_handler_retry() {
+  constexpr std::size_t kBlock = std::size_t{256} << 20;
+  rlimit old_limit;
+  REQUIRE(getrlimit(RLIMIT_DATA, &old_limit) == 0);
+  reserve = escape(::operator new(kBlock));
+  rlimit tight = old_limit;
+  tight.rlim_cur = data_bytes() + kBlock / 2;
+  REQUIRE(tight.rlim_cur <= old_limit.rlim_max);
+  REQUIRE(setrlimit(RLIMIT_DATA, &tight) == 0);
+  // The limit holds: a second block of that size does not fit.
+  void* refused = ::operator new(kBlock, std::nothrow);
+  CHECK(refused == nullptr);
+  handler_calls = 0;
+  std::set_new_handler(freeing_handler);
+  void* p = nullptr;
+  const bool threw = throws_bad_alloc([&] { p = ::operator new(kBlock); });
+  std::set_new_handler(nullptr);
+  REQUIRE(setrlimit(RLIMIT_DATA, &old_limit) == 0);
+  CHECK(!threw && p != nullptr);
+  CHECK(handler_calls == 1);  // one failure, then the retry succeeded
+  CHECK(reserve == nullptr);
+  if (p != nullptr) {  // usable at both ends
+    std::memset(p, 0x5A, 4096);
+    std::memset(static_cast<char*>(p) + kBlock - 4096, 0x5A, 4096);
+    ::operator delete(p);
+  }
+  ::operator delete(refused);
+  ::operator delete(reserve);
+}
+
 // [new.delete.single]: on failure the throwing forms call the new_handler
 // until it gives up; the nothrow forms call it too and return null.
 void test_new_handler() {
@@ -120,16 +182,14 @@ void test_new_handler() {
   CHECK(::operator new[](huge, std::nothrow) == nullptr);
   CHECK(handler_calls == 1);
   std::set_new_handler(nullptr);
-  // A handler that frees memory lets the retry succeed.
+  // Not called when the allocation succeeds.
   handler_calls = 0;
-  std::set_new_handler([] {
-    ++handler_calls;
-    std::set_new_handler(nullptr);
-  });
+  std::set_new_handler(give_up_handler);
   void* p = escape(::operator new(64));
-  CHECK(p != nullptr && handler_calls == 0);  // not called on success
+  CHECK(p != nullptr && handler_calls == 0);
   ::operator delete(p);
   std::set_new_handler(nullptr);
+  test_new_handler_retry();
 }
 
 template <std::size_t A>
@@ -272,23 +332,49 @@ void test_standard_library() {
   CHECK(caught == 1000);
 }
 
-// new and malloc share one heap: the sizes malloc_usable_size reports for
-// blocks from new are rulloc's.
+// new and malloc share one heap: rulloc's figures count the blocks of both,
+// malloc_usable_size knows blocks from new, each frees the other's blocks,
+// and a block one frees is the next the other hands out. A heap of new's
+// own (or one layered on malloc) fails each.
 void test_new_and_malloc_share_the_heap() {
-  rulloc_malloc_stats s0 = dropin_stats();
+  constexpr int kPairs = 100;
   std::vector<void*> blocks;
-  for (int i = 0; i < 100; ++i) {
-    blocks.push_back(escape(::operator new(static_cast<std::size_t>(i * 10))));
-    blocks.push_back(escape(std::malloc(static_cast<std::size_t>(i * 10))));
+  blocks.reserve(2 * kPairs);  // outside the figures below
+  std::vector<std::size_t> sizes;
+  sizes.reserve(2 * kPairs);
+  rulloc_malloc_stats s0 = dropin_stats();
+  for (int i = 0; i < kPairs; ++i) {
+    const auto size = static_cast<std::size_t>(i * 10 + 1);
+    blocks.push_back(escape(::operator new(size)));
+    blocks.push_back(escape(std::malloc(size)));
+    sizes.push_back(size);
+    sizes.push_back(size);
   }
   rulloc_malloc_stats s1 = dropin_stats();
-  CHECK(s1.allocations - s0.allocations >= 200);
+  CHECK(s1.allocations - s0.allocations == 2 * kPairs);
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    CHECK(blocks[i] != nullptr && malloc_usable_size(blocks[i]) >= sizes[i]);
+  }
+  // Crossed: free() for blocks from new, delete for blocks from malloc.
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     if (i % 2 == 0) {
-      ::operator delete(blocks[i]);
-    } else {
       std::free(blocks[i]);
+    } else {
+      ::operator delete(blocks[i]);
     }
+  }
+  rulloc_malloc_stats s2 = dropin_stats();
+  CHECK(s2.frees - s1.frees == 2 * kPairs);
+  CHECK(s2.bytes_in_use == s0.bytes_in_use);
+  for (std::size_t size : {24, 100, 1000, 5000}) {
+    void* from_new = escape(::operator new(size));
+    ::operator delete(from_new);
+    void* from_malloc = escape(std::malloc(size));
+    CHECK(from_malloc == from_new);
+    std::free(from_malloc);
+    void* again = escape(::operator new(size));
+    CHECK(again == from_malloc);
+    ::operator delete(again);
   }
 }
 
