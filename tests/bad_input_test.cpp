@@ -402,7 +402,7 @@ TEST_F(Misuse, GrowAfterFree) {
         announce(a);
         (void)heap.grow(a, Layout{64, 8}, Layout{100, 8});
       },
-      reports("grow", kAlreadyFree));
+      reports("grow", kUsedAfterFree));
   heap.deallocate(b);
 }
 

@@ -75,6 +75,9 @@ inline ::testing::Matcher<const std::string&> reports(std::string operation,
 
 // The problems the engine reports (src/core/engine.cpp).
 inline constexpr const char* kAlreadyFree = "double free (block already free)";
+// The same block used by any call that does not free it (grow, shrink,
+// usable_size): the report names that call, and no double free.
+inline constexpr const char* kUsedAfterFree = "block already free";
 inline constexpr const char* kNotOurs = "not a pointer rulloc returned";
 inline constexpr const char* kUnmapped =
     "double free (its region was already unmapped)";

@@ -35,6 +35,12 @@ void rulloc_print_malloc_stats(void);
  * back. malloc_trim() does the same. */
 size_t rulloc_trim(void);
 
+/* Purge rounds completed so far (one every half RULLOC_PURGE_DELAY_MS, by
+ * the purger's thread or by the program's own frees): memory freed before
+ * round N is back with the kernel by round N + 2. For tests and tools that
+ * wait for the purger rather than for a clock. */
+unsigned long long rulloc_purge_rounds(void);
+
 #ifdef __cplusplus
 }
 #endif

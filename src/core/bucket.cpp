@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/alignment.hpp"
+#include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
 #include "platform/platform.hpp"
@@ -70,21 +71,24 @@ Bucket::~Bucket() {
   RegionHeader* region = regions_.head;
   while (region != nullptr) {
     RegionHeader* next = region->next;
+    page_map::remove(region, region->total_size());
     platform::unmap(region, region->total_size());
     region = next;
   }
 }
 
-Allocation Bucket::allocate(std::size_t needed, std::size_t align,
-                            bool zeroed) noexcept {
+Allocation Bucket::allocate(std::size_t needed, std::size_t align, bool zeroed,
+                            const char* operation) noexcept {
   std::lock_guard lock(mutex_);
   ++uses_;
+  free_.set_operation(operation);
   return allocate_locked(needed, align, zeroed);
 }
 
-void Bucket::deallocate(BlockHeader* block) noexcept {
+void Bucket::deallocate(BlockHeader* block, const char* operation) noexcept {
   std::lock_guard lock(mutex_);
   ++uses_;
+  free_.set_operation(operation);
   deallocate_locked(block);
 }
 
@@ -134,9 +138,10 @@ void Bucket::deallocate_locked(BlockHeader* block) noexcept {
 
 Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
                           std::size_t keep, std::size_t needed,
-                          std::size_t align) noexcept {
+                          std::size_t align, const char* operation) noexcept {
   std::unique_lock lock(mutex_);
   ++uses_;
+  free_.set_operation(operation);
   BlockHeader* next = block->next;
   BlockHeader* prev = block->prev;
   const bool next_free = next != nullptr && next->is_free;
@@ -174,6 +179,7 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     lock.unlock();
     std::memcpy(moved.ptr, pointer, keep);
     lock.lock();
+    free_.set_operation(operation);
     deallocate_locked(block);
     return moved;
   }
@@ -186,6 +192,7 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     lock.unlock();
     std::memmove(destination, pointer, keep);
     lock.lock();
+    free_.set_operation(operation);
   }
   split(target, needed);
   return place(target, align);
@@ -204,6 +211,10 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
     memory = platform::map(length);
   }
   if (memory == nullptr) return nullptr;
+  if (!page_map::add(memory, length)) {
+    platform::unmap(memory, length);
+    return nullptr;
+  }
   RegionHeader* region = format_region(memory, length, index_);
   regions_.push_back(region);
   return region->first_block();
@@ -246,7 +257,11 @@ void Bucket::release_region_if_empty(RegionHeader* region) noexcept {
     cache_.keep(region);
     return;
   }
-  if (empty_regions_ < keep_empty_regions_ || !unmap_empty_region(region)) {
+  // With a cache, the dynamic bucket keeps emptied regions only there, in
+  // its bound of bytes: a region kept outside it could be of any size.
+  const bool may_keep =
+      !cache_.enabled() && empty_regions_ < keep_empty_regions_;
+  if (may_keep || !unmap_empty_region(region)) {
     ++empty_regions_;
     *emptied_round(region) = unused_rounds_;
     // The last region emptied serves first, so a program that takes and
@@ -269,11 +284,13 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
 
 std::size_t Bucket::trim() noexcept {
   std::lock_guard lock(mutex_);
+  free_.set_operation("trim");
   return trim_locked();
 }
 
 std::size_t Bucket::trim_unused() noexcept {
   std::lock_guard lock(mutex_);
+  free_.set_operation("trim");
   const bool used = uses_ != uses_seen_;
   uses_seen_ = uses_;
   std::size_t released = 0;
@@ -315,7 +332,7 @@ std::size_t Bucket::trim_locked() noexcept {
   const std::size_t page = platform::page_size();
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
     for (BlockHeader* block = free_.first(bin); block != nullptr;
-         block = FreeList::next(block)) {
+         block = free_.next(block)) {
       std::byte* start = align_up(block->content(), page);
       std::byte* end = align_down(block->end() - sizeof(FreeLinks), page);
       if (end > start &&

@@ -38,14 +38,16 @@ class Bucket {
   void unlock() noexcept { mutex_.unlock(); }
 
   // `needed` is the content size from size_needed(); `align` >= 8.
-  Allocation allocate(std::size_t needed, std::size_t align,
-                      bool zeroed) noexcept;
-  void deallocate(BlockHeader* block) noexcept;
+  // `operation` names the caller's call in a report of a corrupted list.
+  Allocation allocate(std::size_t needed, std::size_t align, bool zeroed,
+                      const char* operation) noexcept;
+  void deallocate(BlockHeader* block, const char* operation) noexcept;
   // Gives the block at `pointer` room for `needed` bytes at `align`, keeping
   // its first `keep` bytes: in place when the block or its free neighbours
   // allow, else by moving within this bucket. {nullptr, 0} leaves it as is.
   Allocation resize(BlockHeader* block, std::byte* pointer, std::size_t keep,
-                    std::size_t needed, std::size_t align) noexcept;
+                    std::size_t needed, std::size_t align,
+                    const char* operation) noexcept;
 
   // Unmaps every empty region (kept and cached ones included) and purges
   // the whole pages inside free blocks. Returns the bytes given back.

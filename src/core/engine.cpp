@@ -11,6 +11,7 @@
 #include "core/bucket.hpp"
 #include "core/free_list.hpp"
 #include "core/misuse.hpp"
+#include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 
 namespace rulloc::detail {
@@ -40,8 +41,13 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   // the unmapped memory (any block of the region may be freed again, not
   // only its first).
   if (core::retired_regions::contains(bytes)) {
-    core::report_misuse(operation, pointer,
-                        "double free (its region was already unmapped)");
+    core::report_already_free(operation, pointer,
+                              "its region was already unmapped");
+  }
+  // Nothing is read that is not a live region's: the word below the pointer
+  // may lie on a page of somebody else's, or on no page at all.
+  if (!core::page_map::contains(bytes - core::kPointerSize)) {
+    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   // The high half of the word below the pointer: the tag of a plain header,
   // or the high half of a back pointer.
@@ -50,6 +56,9 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   BlockHeader* block;
   if (tag == core::kBlockMagic || tag == core::kMergedMagic) {
     block = core::block_of_content(bytes);
+    if (!core::page_map::contains(block)) {
+      core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+    }
   } else {
     std::uintptr_t back;
     std::memcpy(&back, bytes - sizeof(back), sizeof(back));
@@ -57,9 +66,11 @@ BlockHeader* resolve(const void* pointer, const char* operation,
     // lead to the end-of-list marker), never in the first 64 KiB.
     const auto self = reinterpret_cast<std::uintptr_t>(bytes);
     const bool below = back <= self - core::kBlockHeaderSize - sizeof(back);
-    if (back < 65536 || back % core::kPointerSize != 0 ||
-        (!below &&
-         back != reinterpret_cast<std::uintptr_t>(core::end_of_list()))) {
+    const bool end =
+        back == reinterpret_cast<std::uintptr_t>(core::end_of_list());
+    if (back < 65536 || back % core::kPointerSize != 0 || (!below && !end) ||
+        (!end && !core::page_map::contains(reinterpret_cast<void*>(back),
+                                           core::kBlockHeaderSize))) {
       core::report_misuse(operation, pointer, "not a pointer rulloc returned");
     }
     block = reinterpret_cast<BlockHeader*>(back);
@@ -68,7 +79,7 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   // link instead of the back pointer: links always lead to a free header.
   if (block->magic == core::kMergedMagic ||
       (block->magic == core::kBlockMagic && block->is_free)) {
-    core::report_misuse(operation, pointer, "double free (block already free)");
+    core::report_already_free(operation, pointer, nullptr);
   }
   if (block->magic != core::kBlockMagic || block->bucket >= bucket_count ||
       reinterpret_cast<std::byte*>(block) + core::kBlockHeaderSize > bytes ||
@@ -102,21 +113,21 @@ Engine::~Engine() {
   for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).~Bucket();
 }
 
-Allocation Engine::allocate(Layout layout, bool zeroed,
-                            std::size_t lane) noexcept {
+Allocation Engine::allocate(Layout layout, bool zeroed, std::size_t lane,
+                            const char* operation) noexcept {
   if (!valid_align(layout.align)) return {nullptr, 0};
   const std::size_t needed = core::size_needed(layout);
   if (needed == 0) return {nullptr, 0};
   return bucket_at(buckets_, bucket_for(layout.size, lane))
-      .allocate(needed, effective_align(layout.align), zeroed);
+      .allocate(needed, effective_align(layout.align), zeroed, operation);
 }
 
-std::size_t Engine::deallocate(void* pointer) noexcept {
+std::size_t Engine::deallocate(void* pointer, const char* operation) noexcept {
   if (pointer == nullptr) return 0;
-  BlockHeader* block = resolve(pointer, "deallocate", count_ + 1);
+  BlockHeader* block = resolve(pointer, operation, count_ + 1);
   const auto usable =
       static_cast<std::size_t>(block->end() - static_cast<std::byte*>(pointer));
-  bucket_at(buckets_, block->bucket).deallocate(block);
+  bucket_at(buckets_, block->bucket).deallocate(block, operation);
   return usable;
 }
 
@@ -134,20 +145,21 @@ Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
   Bucket& from = bucket_at(buckets_, block->bucket);
   Bucket& to = bucket_at(buckets_, bucket_for(new_layout.size, lane));
   if (to.limit() == from.limit()) {
-    return from.resize(block, bytes, keep, needed, align);
+    return from.resize(block, bytes, keep, needed, align, operation);
   }
   // Another bucket always means a move.
-  Allocation moved = to.allocate(needed, align, false);
+  Allocation moved = to.allocate(needed, align, false, operation);
   if (moved.ptr == nullptr) return moved;
   std::memcpy(moved.ptr, pointer, keep);
-  from.deallocate(block);
+  from.deallocate(block, operation);
   return moved;
 }
 
 Allocation Engine::grow(void* pointer, Layout old_layout, Layout new_layout,
-                        bool zeroed, std::size_t lane) noexcept {
+                        bool zeroed, std::size_t lane,
+                        const char* operation) noexcept {
   if (new_layout.size < old_layout.size) return {nullptr, 0};
-  Allocation grown = resize(pointer, old_layout, new_layout, "grow", lane);
+  Allocation grown = resize(pointer, old_layout, new_layout, operation, lane);
   if (grown.ptr != nullptr && zeroed) {
     std::memset(static_cast<std::byte*>(grown.ptr) + old_layout.size, 0,
                 new_layout.size - old_layout.size);
@@ -156,9 +168,9 @@ Allocation Engine::grow(void* pointer, Layout old_layout, Layout new_layout,
 }
 
 Allocation Engine::shrink(void* pointer, Layout old_layout, Layout new_layout,
-                          std::size_t lane) noexcept {
+                          std::size_t lane, const char* operation) noexcept {
   if (new_layout.size > old_layout.size) return {nullptr, 0};
-  return resize(pointer, old_layout, new_layout, "shrink", lane);
+  return resize(pointer, old_layout, new_layout, operation, lane);
 }
 
 std::size_t Engine::usable_size(const void* pointer,

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "core/misuse.hpp"
+#include "core/page_map.hpp"
+
 namespace rulloc::core {
 namespace {
 
@@ -57,18 +60,56 @@ void FreeList::remove(BlockHeader* block) noexcept {
   unlink(bin_of(block->size), block);
 }
 
+bool FreeList::plausible(const BlockHeader* link) noexcept {
+  if (link == &end_marker) return true;
+  const auto address = reinterpret_cast<std::uintptr_t>(link);
+  if (address % alignof(BlockHeader) != 0 ||
+      !page_map::contains(link, sizeof(BlockHeader))) {
+    return false;
+  }
+  if (link->magic != kBlockMagic || !link->is_free ||
+      link->size < kMinBlockSize ||
+      link->size > UINTPTR_MAX - address - sizeof(BlockHeader)) {
+    return false;
+  }
+  const std::uintptr_t links =
+      address + sizeof(BlockHeader) + link->size - sizeof(FreeLinks);
+  return page_map::contains(reinterpret_cast<const void*>(links),
+                            sizeof(FreeLinks));
+}
+
+BlockHeader* FreeList::follow(BlockHeader* link,
+                              const FreeLinks* links) const noexcept {
+  if (!plausible(link)) [[unlikely]] {
+    report_corrupted(links);
+  }
+  return link;
+}
+
+void FreeList::report_corrupted(const FreeLinks* links) const noexcept {
+  report_misuse(operation_, links, "corrupted free-list link");
+}
+
 void FreeList::unlink(std::size_t index, BlockHeader* block) noexcept {
   Bin& bin = bins_[index];
   FreeLinks* links = links_of(block);
-  if (links->prev == &end_marker) {
-    bin.head = links->next;
-  } else {
-    links_of(links->prev)->next = links->next;
+  BlockHeader* next = follow(links->next, links);
+  BlockHeader* prev = follow(links->prev, links);
+  // The neighbours (or the bin, at its ends) must point back at the block.
+  if ((prev == &end_marker ? bin.head : links_of(prev)->next) != block ||
+      (next == &end_marker ? bin.tail : links_of(next)->prev) != block)
+      [[unlikely]] {
+    report_corrupted(links);
   }
-  if (links->next == &end_marker) {
-    bin.tail = links->prev;
+  if (prev == &end_marker) {
+    bin.head = next;
   } else {
-    links_of(links->next)->prev = links->prev;
+    links_of(prev)->next = next;
+  }
+  if (next == &end_marker) {
+    bin.tail = prev;
+  } else {
+    links_of(next)->prev = prev;
   }
   if (bin.head == &end_marker) non_empty_ &= ~(std::uint64_t{1} << index);
   --len_;
@@ -86,7 +127,8 @@ void FreeList::resized(BlockHeader* block, std::size_t old_size) noexcept {
 BlockHeader* FreeList::first_fit(std::size_t size) const noexcept {
   const std::size_t own = bin_of(size);
   BlockHeader* block = bins_[own].head;
-  for (int probes = 0; block != &end_marker; block = links_of(block)->next) {
+  for (int probes = 0; block != &end_marker;
+       block = follow(links_of(block)->next, links_of(block))) {
     if (block->size >= size) return block;
     if (segregated_ && ++probes == kProbes) break;
   }
@@ -95,7 +137,8 @@ BlockHeader* FreeList::first_fit(std::size_t size) const noexcept {
   const std::uint64_t larger =
       own + 1 < kBins ? non_empty_ & (~std::uint64_t{0} << (own + 1)) : 0;
   if (larger != 0) return bins_[std::countr_zero(larger)].head;
-  for (; block != &end_marker; block = links_of(block)->next) {
+  for (; block != &end_marker;
+       block = follow(links_of(block)->next, links_of(block))) {
     if (block->size >= size) return block;
   }
   return nullptr;
@@ -105,7 +148,12 @@ BlockHeader* FreeList::first(std::size_t bin) const noexcept {
   return bins_[bin].head == &end_marker ? nullptr : bins_[bin].head;
 }
 
-BlockHeader* FreeList::next(BlockHeader* block) noexcept {
+BlockHeader* FreeList::next(BlockHeader* block) const noexcept {
+  BlockHeader* following = follow(links_of(block)->next, links_of(block));
+  return following == &end_marker ? nullptr : following;
+}
+
+BlockHeader* FreeList::next_unchecked(BlockHeader* block) noexcept {
   BlockHeader* following = links_of(block)->next;
   return following == &end_marker ? nullptr : following;
 }

@@ -9,6 +9,13 @@
 //   | header |         | next|prev|-->| header |         | next|prev|--> end
 //   +--------+---------------------+   +--------+---------------------+
 //
+// Every link read from a free block is checked before it is followed, in
+// every build: it must lead to the end of the list, or to a free block's
+// header on pages of a live region (page_map.hpp) whose own links lie
+// there too, and an unlinked block's neighbours must point back at it. A
+// program that wrote over a free block's links is stopped with a report
+// instead of following them into somebody else's memory.
+//
 // Links point to block headers, and a list ends at kEndOfList, a header that
 // is always free, instead of nullptr: whatever a stale pointer's neighbouring
 // word holds after a free, it leads to a free header, so a double free is
@@ -58,11 +65,20 @@ class FreeList {
   void resized(BlockHeader* block, std::size_t old_size) noexcept;
   BlockHeader* first_fit(std::size_t size) const noexcept;
 
+  // What the bucket is doing, named in a report of a corrupted link. Set
+  // under the bucket's lock at the start of each operation.
+  void set_operation(const char* operation) noexcept { operation_ = operation; }
+  // Whether `link` may be followed (see above); never reads outside live
+  // regions.
+  static bool plausible(const BlockHeader* link) noexcept;
+
   std::size_t len() const noexcept { return len_; }
   std::size_t bin_of(std::size_t size) const noexcept;
-  // Walking: first() of a bin, then next() until nullptr.
+  // Walking: first() of a bin, then next() until nullptr. next() reports a
+  // corrupted link; next_unchecked() leaves that to the caller (check()).
   BlockHeader* first(std::size_t bin) const noexcept;
-  static BlockHeader* next(BlockHeader* block) noexcept;
+  BlockHeader* next(BlockHeader* block) const noexcept;
+  static BlockHeader* next_unchecked(BlockHeader* block) noexcept;
 
  private:
   struct Bin {
@@ -71,11 +87,16 @@ class FreeList {
   };
 
   void unlink(std::size_t bin, BlockHeader* block) noexcept;
+  // `link`, read from `links`, once it is known to be plausible.
+  BlockHeader* follow(BlockHeader* link, const FreeLinks* links) const noexcept;
+  [[noreturn, gnu::cold, gnu::noinline]] void report_corrupted(
+      const FreeLinks* links) const noexcept;
 
   Bin bins_[kBins];
   std::uint64_t non_empty_ = 0;  // bit b set: bins_[b] has blocks
   std::size_t len_ = 0;
   bool segregated_;
+  const char* operation_ = "allocate";
 };
 
 }  // namespace rulloc::core

@@ -95,8 +95,12 @@ bool Bucket::check(std::string* error) const {
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
     BlockHeader* prev = end_of_list();
     for (BlockHeader* b = free_.first(bin); b != nullptr;
-         b = FreeList::next(b)) {
+         b = FreeList::next_unchecked(b)) {
       if (++listed > free_blocks) break;
+      if (!FreeList::plausible(b)) {
+        return fail(error, where(limit_, nullptr, prev) +
+                               "free list link leads outside the live regions");
+      }
       const std::string at = where(limit_, nullptr, b);
       if (links_of(b)->prev != prev) {
         return fail(error, at + "broken free list links");

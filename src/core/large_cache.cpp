@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/free_list.hpp"
+#include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 #include "platform/platform.hpp"
 
@@ -43,6 +44,7 @@ LargeCache::LargeCache(std::size_t cap_bytes, std::size_t max_age_ms,
 LargeCache::~LargeCache() {
   while (RegionHeader* region = cache_.head) {
     remove(region);
+    page_map::remove(region, region->total_size());
     platform::unmap(region, region->total_size());
   }
 }

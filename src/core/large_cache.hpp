@@ -30,6 +30,7 @@ class LargeCache {
 
   // False when the cache is off or `length` alone exceeds the cap.
   bool accepts(std::size_t length) const noexcept { return length <= cap_; }
+  bool enabled() const noexcept { return cap_ > 0; }
   // Takes an empty region that is in no list and that it accepts.
   void keep(RegionHeader* region) noexcept;
   // A region of `length` bytes (what map_region would map) or up to 1/8

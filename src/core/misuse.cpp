@@ -49,4 +49,20 @@ void report_misuse(const char* operation, const void* pointer,
   std::abort();
 }
 
+void report_already_free(const char* operation, const void* pointer,
+                         const char* detail) noexcept {
+  const bool frees = std::strcmp(operation, "free") == 0 ||
+                     std::strcmp(operation, "deallocate") == 0;
+  char problem[128];
+  if (frees) {
+    std::snprintf(problem, sizeof(problem), "double free (%s)",
+                  detail != nullptr ? detail : "block already free");
+  } else if (detail != nullptr) {
+    std::snprintf(problem, sizeof(problem), "block already free (%s)", detail);
+  } else {
+    std::snprintf(problem, sizeof(problem), "block already free");
+  }
+  report_misuse(operation, pointer, problem);
+}
+
 }  // namespace rulloc::core

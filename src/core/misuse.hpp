@@ -7,5 +7,11 @@ namespace rulloc::core {
 
 [[noreturn]] void report_misuse(const char* operation, const void* pointer,
                                 const char* problem) noexcept;
+// A block that is free already: "double free" when `operation` frees it
+// again, "block already free" for any other use; `detail` (or nullptr) adds
+// how it was found.
+[[noreturn]] void report_already_free(const char* operation,
+                                      const void* pointer,
+                                      const char* detail) noexcept;
 
 }  // namespace rulloc::core

@@ -4,6 +4,8 @@
 #include <new>
 
 #include "core/alignment.hpp"
+#include "core/misuse.hpp"
+#include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
 #include "platform/platform.hpp"
@@ -37,6 +39,12 @@ RegionHeader* remap_region(RegionHeader* region, std::size_t length) noexcept {
   const std::size_t old_length = region->total_size();
   void* moved = platform::remap(region, old_length, length);
   if (moved == nullptr) return nullptr;
+  page_map::remove(region, old_length);
+  if (!page_map::add(moved, length)) {
+    // No memory for 32 KiB of bits: the region cannot be recognised, and
+    // its bytes (a block in use) cannot be dropped.
+    report_misuse("remap", moved, "out of memory for the page map");
+  }
   // Freeing through a pointer into the old range must still be reported.
   if (moved != region) retired_regions::retire_moved(region, old_length);
   // Headers moved with the bytes; only the pointers to them need updating.

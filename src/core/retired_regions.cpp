@@ -1,5 +1,7 @@
 #include "core/retired_regions.hpp"
 
+#include "core/page_map.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -79,6 +81,7 @@ Slot& record_locked(void* base, std::size_t length, Range* evicted) noexcept {
 }  // namespace
 
 bool retire(void* base, std::size_t length) noexcept {
+  page_map::remove(base, length);
   // Recorded before the pages go, so a racing second free is reported
   // rather than reading them. The kernel call stays under the lock: were
   // the slot evicted (and the range unmapped and mapped anew by someone
@@ -95,7 +98,9 @@ bool retire(void* base, std::size_t length) noexcept {
     }
   }
   unmap(evicted);
-  return retired || platform::unmap(base, length);
+  if (retired || platform::unmap(base, length)) return true;
+  page_map::add(base, length);  // still mapped, and its leaves exist
+  return false;
 }
 
 void retire_moved(void* old_base, std::size_t length) noexcept {

@@ -142,6 +142,7 @@ std::uintptr_t random_secret() noexcept {
     // cached, no big-block bucket (big blocks get regions of their own).
     if (purger_read_delay() == 0) {
       options.large_cache_bytes = 0;
+      options.keep_empty_regions = 0;
       fixed = kLanes;
     }
     engine_pointer =
@@ -196,7 +197,7 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
   if (!is_block_start(*slab, pointer)) {
     core::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
-  core::report_misuse(operation, pointer, "double free (block already free)");
+  core::report_already_free(operation, pointer, nullptr);
 }
 
 // `pointer`, which lies in `slab`, as a block in use; anything else stops
@@ -210,17 +211,6 @@ inline FreeBlock* checked_small_block(const SlabShape* slab,
     report_small_misuse(slab, pointer, operation);
   }
   return block;
-}
-
-// Starts the purger on the first free that may leave memory to purge. What
-// starting a thread allocates is the library's, not the program's: it is
-// left out of the counters.
-void wake_purger() noexcept {
-  if (!purger_wanted()) [[likely]]
-    return;
-  flush_counters();
-  purger_wake();
-  discard_counters();
 }
 
 [[gnu::noinline]] void* allocate_small_slow(std::size_t size_class,
@@ -249,7 +239,8 @@ inline void* allocate_small(std::size_t size_class, std::size_t size,
 [[gnu::noinline]] void release_small_slow(const SlabShape* slab,
                                           FreeBlock* block) noexcept {
   cache_push_slow(slab->size_class, slab->lane, block, slab->block_size);
-  wake_purger();
+  // Mostly a batch of half a class cache went back to the pools.
+  purger_note_freed(kCacheBytesPerClass / 2);
 }
 
 inline void release_small(const SlabShape* slab, void* pointer) noexcept {
@@ -272,7 +263,8 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
     const std::size_t at_least = std::bit_ceil(size > align ? size : align);
     return allocate_small(class_for_request(at_least), size, zeroed);
   }
-  Allocation result = heap.allocate(Layout{size, align}, zeroed, thread_lane());
+  Allocation result =
+      heap.allocate(Layout{size, align}, zeroed, thread_lane(), "malloc");
   if (result.ptr != nullptr) {
     count_big(result.size, true);
   } else if (verbose) {
@@ -281,10 +273,15 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
   return result.ptr;
 }
 
+// Every engine block that goes back, or the part of one a shrink cuts off.
+void release_big_bytes(std::size_t bytes) noexcept {
+  count_big(bytes, false);
+  purger_note_freed(bytes);
+}
+
 [[gnu::noinline]] void release_other(void* pointer) noexcept {
   if (pointer == nullptr) return;
-  count_big(engine().deallocate(pointer), false);
-  wake_purger();
+  release_big_bytes(engine().deallocate(pointer, "free"));
 }
 
 }  // namespace
@@ -327,7 +324,7 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     void* moved = allocate(size, kMallocAlign, false);
     if (moved == nullptr) return nullptr;
     std::memcpy(moved, pointer, size < old_size ? size : old_size);
-    count_big(heap.deallocate(pointer), false);
+    release_big_bytes(heap.deallocate(pointer, "realloc"));
     return moved;
   }
   // Within the room an earlier growth left: nothing to do (cutting the
@@ -343,15 +340,22 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     wanted = size + size / 8 < limit ? size + size / 8 : limit;
   }
   const std::size_t lane = thread_lane();
-  Allocation result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                                      Layout{wanted, kMallocAlign}, lane);
+  Allocation result =
+      heap.reallocate(pointer, Layout{old_size, kMallocAlign},
+                      Layout{wanted, kMallocAlign}, lane, "realloc");
   if (result.ptr == nullptr && wanted != size) {
     result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                             Layout{size, kMallocAlign}, lane);
+                             Layout{size, kMallocAlign}, lane, "realloc");
   }
   if (result.ptr == nullptr) return nullptr;
   count_big(old_size, false);
   count_big(result.size, true);
+  // What a move or a shrink gave back.
+  if (result.ptr != pointer) {
+    purger_note_freed(old_size);
+  } else if (result.size < old_size) {
+    purger_note_freed(old_size - result.size);
+  }
   return result.ptr;
 }
 
@@ -361,7 +365,7 @@ std::size_t usable_size(const void* pointer) noexcept {
     checked_small_block(slab, pointer, "malloc_usable_size");
     return slab->block_size;
   }
-  return engine().usable_size(pointer);
+  return engine().usable_size(pointer, "malloc_usable_size");
 }
 
 std::size_t trim() noexcept {
@@ -370,6 +374,13 @@ std::size_t trim() noexcept {
   pool_trim();
   return purge_free_slabs() + heap.trim();
 }
+
+void before_thread_create() noexcept {
+  engine();  // so that the purger is configured
+  purger_before_thread_create();
+}
+
+std::uint64_t purge_rounds() noexcept { return purger_rounds(); }
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& heap = engine();
@@ -429,3 +440,7 @@ extern "C" int rulloc_get_malloc_stats(rulloc_malloc_stats* out) {
 extern "C" void rulloc_print_malloc_stats(void) { rulloc::heap::print_stats(); }
 
 extern "C" size_t rulloc_trim(void) { return rulloc::heap::trim(); }
+
+extern "C" unsigned long long rulloc_purge_rounds(void) {
+  return rulloc::heap::purge_rounds();
+}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "rulloc/malloc.h"
 
@@ -23,6 +24,12 @@ void* reallocate(void* pointer, std::size_t size) noexcept;
 std::size_t usable_size(const void* pointer) noexcept;
 
 std::size_t trim() noexcept;
+
+// Before the program creates a thread (the override's pthread_create): the
+// one place that starts the purger in a threaded process (purger.hpp).
+void before_thread_create() noexcept;
+// Purge rounds completed so far.
+std::uint64_t purge_rounds() noexcept;
 
 void get_stats(rulloc_malloc_stats* out) noexcept;
 void print_stats() noexcept;

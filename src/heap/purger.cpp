@@ -4,24 +4,51 @@
 #include <signal.h>
 #include <time.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "heap/segments.hpp"
 #include "heap/thread_cache.hpp"
+#include "platform/platform.hpp"
 #include "rulloc/detail/engine.hpp"
 
 namespace rulloc::heap {
+
+std::atomic<bool> purger_thread_runs{false};
+
 namespace {
 
 constexpr long kDefaultDelayMs = 1000;
+// What a single-threaded process frees in one tick before it gets the
+// thread: below that, its own frees give memory back.
+constexpr std::size_t kStartBytes = std::size_t{8} << 20;
+// The thread wakes this often to leave soon after the program's last thread.
+constexpr long kWakeMs = 50;
 
 detail::Engine* engine = nullptr;
 long delay_ms = kDefaultDelayMs;
-std::atomic<bool> started{false};
-std::atomic<bool> running{false};
+bool thread_allowed = true;
+std::atomic<bool> thread_started{false};  // created, or being created
+std::atomic<std::size_t> freed_since_round{0};
+std::atomic<unsigned long long> next_round_ms{0};
+std::atomic<std::uint64_t> rounds{0};
+std::atomic<bool> round_busy{false};  // one round at a time
+
+long tick_ms() noexcept { return delay_ms / 2 > 0 ? delay_ms / 2 : 1; }
+
+// Gives back what stayed free since the round before: slabs freed before
+// the last tick, and what the engine's buckets left unused since then.
+void run_round() noexcept {
+  if (round_busy.exchange(true, std::memory_order_acquire)) return;
+  advance_purge_epoch();
+  const std::uint32_t now = purge_epoch();
+  if (now >= 2) purge_slabs_freed_before(now - 1);
+  engine->trim_unused();
+  freed_since_round.store(0, std::memory_order_relaxed);
+  rounds.fetch_add(1, std::memory_order_release);
+  round_busy.store(false, std::memory_order_release);
+}
 
 void sleep_ms(long ms) noexcept {
   timespec pause{ms / 1000, (ms % 1000) * 1000000};
@@ -29,38 +56,36 @@ void sleep_ms(long ms) noexcept {
   }
 }
 
-// Wakes often enough to leave soon after the program's last thread; purges
-// every half delay.
-constexpr long kWakeMs = 50;
+void stop_thread() noexcept {
+  purger_thread_runs.store(false, std::memory_order_relaxed);
+  thread_started.store(false, std::memory_order_release);
+}
 
 void* purge_loop(void*) noexcept {
-  const long tick = delay_ms / 2 > 0 ? delay_ms / 2 : 1;
+  purger_thread_runs.store(true, std::memory_order_relaxed);
   for (long slept = 0;;) {
-    const long nap = tick - slept < kWakeMs ? tick - slept : kWakeMs;
+    const long nap = tick_ms() - slept < kWakeMs ? tick_ms() - slept : kWakeMs;
     sleep_ms(nap);
     slept += nap;
     // A process ends when its last thread does: if the program's threads
     // have all exited (pthread_exit), this one must not keep it alive.
     if (cache_live_threads() <= 0) {
-      running.store(false, std::memory_order_relaxed);
-      started.store(false, std::memory_order_release);
+      stop_thread();
       return nullptr;  // not pthread_exit: it unwinds, through noexcept
     }
-    if (slept < tick) continue;
+    if (slept < tick_ms()) continue;
     slept = 0;
-    advance_purge_epoch();
-    // Slabs given back before the last tick.
-    const std::uint32_t now = purge_epoch();
-    if (now >= 2) purge_slabs_freed_before(now - 1);
-    // What the engine's buckets left unused since the last tick: like the
-    // slabs, it goes back one to two ticks after its last use.
-    engine->trim_unused();
+    run_round();
   }
 }
 
-// The thread must not take the program's signals, so it starts with every
-// signal blocked.
-void start() noexcept {
+// Only where no lock of the C library can be held (purger.hpp). The thread
+// must not take the program's signals, so it starts with all blocked; what
+// creating it allocates is the library's, not the program's, so it is left
+// out of the counters.
+void start_thread() noexcept {
+  if (thread_started.exchange(true, std::memory_order_acq_rel)) return;
+  flush_counters();
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -71,55 +96,102 @@ void start() noexcept {
   pthread_t thread;
   if (pthread_create(&thread, &attributes, purge_loop, nullptr) == 0) {
     pthread_setname_np(thread, "rulloc-purge");
-    running.store(true, std::memory_order_relaxed);
+  } else {
+    thread_started.store(false, std::memory_order_release);
   }
   pthread_attr_destroy(&attributes);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  discard_counters();
+}
+
+void report_bad_setting(const char* name, const char* value,
+                        const char* expected) noexcept {
+  const char* parts[] = {"rulloc: ",        name,     "=", value,
+                         ": ignored, not ", expected, "\n"};
+  for (const char* part : parts) {
+    platform::write_error(part, std::strlen(part));
+  }
+}
+
+void read_delay() noexcept {
+  const char* text = std::getenv("RULLOC_PURGE_DELAY_MS");
+  if (text == nullptr || text[0] == '\0') return;
+  if (std::strcmp(text, "off") == 0) {
+    delay_ms = -1;
+    return;
+  }
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < 0 || value > 86400000) {
+    report_bad_setting("RULLOC_PURGE_DELAY_MS", text,
+                       "a delay in milliseconds (0 to 86400000) or 'off'");
+    return;
+  }
+  delay_ms = value;
+}
+
+void read_thread_allowed() noexcept {
+  const char* text = std::getenv("RULLOC_PURGE_THREAD");
+  if (text == nullptr || text[0] == '\0') return;
+  if (std::strcmp(text, "0") == 0 || std::strcmp(text, "1") == 0) {
+    thread_allowed = text[0] == '1';
+    return;
+  }
+  report_bad_setting("RULLOC_PURGE_THREAD", text, "0 or 1");
 }
 
 }  // namespace
 
 long purger_read_delay() noexcept {
-  const char* text = std::getenv("RULLOC_PURGE_DELAY_MS");
-  if (text != nullptr && text[0] != '\0') {
-    if (std::strcmp(text, "off") == 0) {
-      delay_ms = -1;
-    } else {
-      char* end = nullptr;
-      const long value = std::strtol(text, &end, 10);
-      if (end != text && *end == '\0' && value >= 0) delay_ms = value;
-    }
-  }
+  read_delay();
+  read_thread_allowed();
   return delay_ms;
 }
 
 void purger_configure(detail::Engine* target) noexcept {
   engine = target;
-  // Free slabs keep their pages until the purger comes (or forever, when
+  // Free slabs keep their pages until a round comes (or forever, when
   // off): a program that frees and allocates again reuses them without
   // page faults. With a delay of 0 they are purged at once.
   set_max_dirty_slabs(delay_ms == 0 ? 0 : SIZE_MAX);
-  if (delay_ms <= 0) started.store(true, std::memory_order_relaxed);
+  next_round_ms.store(platform::monotonic_ms() + tick_ms(),
+                      std::memory_order_relaxed);
 }
 
-bool purger_wanted() noexcept {
-  return !started.load(std::memory_order_relaxed);
+void purger_note_freed_slow(std::size_t bytes) noexcept {
+  if (delay_ms <= 0 || engine == nullptr) return;
+  const std::size_t freed =
+      freed_since_round.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (thread_allowed && freed >= kStartBytes &&
+      !thread_started.load(std::memory_order_relaxed) &&
+      platform::process_is_single_threaded()) {
+    start_thread();
+    return;
+  }
+  const unsigned long long now = platform::monotonic_ms();
+  unsigned long long due = next_round_ms.load(std::memory_order_relaxed);
+  if (now < due) return;
+  if (next_round_ms.compare_exchange_strong(due, now + tick_ms(),
+                                            std::memory_order_relaxed)) {
+    run_round();
+  }
 }
 
-void purger_wake() noexcept {
-  if (started.exchange(true, std::memory_order_acq_rel)) return;
-  start();
+void purger_before_thread_create() noexcept {
+  if (delay_ms <= 0 || !thread_allowed || engine == nullptr) return;
+  if (thread_started.load(std::memory_order_relaxed)) return;
+  start_thread();
 }
 
 void purger_after_fork_in_child() noexcept {
-  running.store(false, std::memory_order_relaxed);
-  if (delay_ms > 0) started.store(false, std::memory_order_relaxed);
+  purger_thread_runs.store(false, std::memory_order_relaxed);
+  thread_started.store(false, std::memory_order_relaxed);
+  // The parent's thread may have been inside a round.
+  round_busy.store(false, std::memory_order_relaxed);
 }
 
-bool purger_running() noexcept {
-  return running.load(std::memory_order_relaxed);
+std::uint64_t purger_rounds() noexcept {
+  return rounds.load(std::memory_order_acquire);
 }
-
-long purger_delay_ms() noexcept { return delay_ms; }
 
 }  // namespace rulloc::heap

@@ -1,19 +1,36 @@
-// Gives free memory back to the kernel after a delay, also while the
-// program is idle and calls nothing: a background thread wakes every half
-// delay (a tick) and purges what stayed free since the tick before: slabs
-// given back, and per engine bucket its empty regions, or with its free
-// pages when nothing used the bucket (Engine::trim_unused, also while other
-// buckets are busy). Memory goes back between half a delay and a delay
-// after it was freed. RULLOC_PURGE_DELAY_MS sets the delay (default 1000);
-// 0 purges free slabs at once, without a thread; "off" keeps them until
-// rulloc_trim(). Until purged, free slabs are reused without page faults.
+// Gives free memory back to the kernel after a delay. Every half delay (a
+// tick) a purge round gives back what stayed free since the tick before:
+// slabs given back, and per engine bucket its empty regions, or with its
+// free pages when nothing used the bucket (Engine::trim_unused, also while
+// other buckets are busy). Memory goes back between half a delay and a
+// delay after it was freed. RULLOC_PURGE_DELAY_MS sets the delay (default
+// 1000); 0 purges free slabs and unmaps empty regions at once; "off" keeps
+// them until rulloc_trim(). Until purged, free slabs are reused without
+// page faults.
 //
 //   time -->  tick      tick      tick      tick
 //   slab freed  ^ (epoch 4)
 //   purged                              ^ (epoch 6: freed two ticks ago)
+//
+// Who runs the rounds. A thread of ours, `rulloc-purge`, also while the
+// program sleeps; until it runs, the program's own frees run a round when
+// one is due. The thread is never started from inside malloc or free while
+// the process has other threads: the C library calls free() while holding
+// locks of its own (at thread exit, its stack cache's) that creating a
+// thread takes too, so that would hang the process. It starts
+//   - when the program creates a thread (pthread_create, thrd_create: the
+//     override layer calls purger_before_thread_create()), where no lock of
+//     the C library is held; the process is threaded from then on anyway;
+//   - in a single-threaded process, from a free, once kStartBytes were
+//     freed since the last round (no other thread exists to hold a lock),
+//     so a small program stays single-threaded (unshare(CLONE_NEWUSER)).
+// RULLOC_PURGE_THREAD=0 never starts it: the rounds then run only from the
+// program's own frees.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace rulloc::detail {
 class Engine;
@@ -21,19 +38,28 @@ class Engine;
 
 namespace rulloc::heap {
 
-// Reads the setting once, when the heap is built, and returns the delay
-// (-1: off); then purger_configure() once the engine exists.
+// Reads the settings once, when the heap is built (a bad value is named on
+// stderr and ignored), and returns the delay (-1: off); then
+// purger_configure() once the engine exists.
 long purger_read_delay() noexcept;
 void purger_configure(detail::Engine* engine) noexcept;
-// True until the thread was started (or when none is wanted).
-bool purger_wanted() noexcept;
-// Starts the thread on first need. Call it with no heap lock held: starting
-// a thread allocates.
-void purger_wake() noexcept;
+
+// Every path that gives memory back to the heap (free, realloc, sized and
+// aligned deletes, thread exit) calls this with no heap lock held.
+void purger_note_freed_slow(std::size_t bytes) noexcept;
+extern std::atomic<bool> purger_thread_runs;
+inline void purger_note_freed(std::size_t bytes) noexcept {
+  if (!purger_thread_runs.load(std::memory_order_relaxed)) [[unlikely]] {
+    purger_note_freed_slow(bytes);
+  }
+}
+
+// Before the program creates a thread of its own.
+void purger_before_thread_create() noexcept;
 // In a child after fork(): the thread did not come along.
 void purger_after_fork_in_child() noexcept;
-// Whether a purger thread runs, and the delay in milliseconds (-1: off).
-bool purger_running() noexcept;
-long purger_delay_ms() noexcept;
+// Purge rounds completed so far (thread or frees alike), for tests and
+// tools that wait for the purger instead of a clock.
+std::uint64_t purger_rounds() noexcept;
 
 }  // namespace rulloc::heap

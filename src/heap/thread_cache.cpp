@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "heap/class_pool.hpp"
+#include "heap/purger.hpp"
 
 namespace rulloc::heap {
 
@@ -72,6 +73,7 @@ void at_thread_exit(void*) noexcept {
   for (ClassCache& cached : thread_cache.classes) cached.limit = 0;
   thread_cache.flush_after = 0;
   flush_counters();
+  purger_note_freed(kCacheBytesPerClass);
 }
 
 // Sets the cache up on the thread's first use. False when it cannot be

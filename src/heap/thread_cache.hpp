@@ -65,9 +65,11 @@ struct ThreadCache {
 extern __thread ThreadCache thread_cache
     __attribute__((tls_model("initial-exec")));
 
-// Blocks a class keeps: 32 KiB worth, at least 2 blocks, at most 2048.
+// Blocks a class keeps: kCacheBytesPerClass worth, at least 2 blocks, at
+// most 2048.
+inline constexpr std::size_t kCacheBytesPerClass = 32 * 1024;
 constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
-  const std::size_t blocks = (32 * 1024) / class_size(size_class);
+  const std::size_t blocks = kCacheBytesPerClass / class_size(size_class);
   return blocks < 2 ? 2 : (blocks > 2048 ? 2048 : blocks);
 }
 

@@ -1,5 +1,7 @@
 // Linux implementation of the platform layer: mmap/munmap/mremap/madvise.
 #include <sys/mman.h>
+#include <sys/single_threaded.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -74,5 +76,16 @@ void write_error(const char* text, std::size_t length) noexcept {
     length -= static_cast<std::size_t>(written);
   }
 }
+
+unsigned long long monotonic_ms() noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);  // the vDSO: no system call
+  return static_cast<unsigned long long>(now.tv_sec) * 1000 +
+         static_cast<unsigned long long>(now.tv_nsec) / 1000000;
+}
+
+// glibc sets it to false before it creates the first thread and never back
+// (a forked child of a threaded parent may get true again: it has one).
+bool process_is_single_threaded() noexcept { return __libc_single_threaded; }
 
 }  // namespace rulloc::platform

@@ -49,4 +49,13 @@ bool make_guard(void* address, std::size_t length) noexcept;
 // Writes `length` bytes to standard error without allocating.
 void write_error(const char* text, std::size_t length) noexcept;
 
+// Milliseconds of a clock that never goes back; no lock, no allocation.
+unsigned long long monotonic_ms() noexcept;
+
+// True while the process has never had a second thread, as the C library
+// knows it: then no other thread can hold a lock of the library's thread
+// code (its stack cache), so starting a thread cannot wait for one. False
+// where the OS cannot tell.
+bool process_is_single_threaded() noexcept;
+
 }  // namespace rulloc::platform

@@ -106,4 +106,9 @@ void write_error(const char* text, std::size_t length) noexcept {
   }
 }
 
+unsigned long long monotonic_ms() noexcept { return GetTickCount64(); }
+
+// Windows cannot tell cheaply; the answer that is always safe.
+bool process_is_single_threaded() noexcept { return false; }
+
 }  // namespace rulloc::platform

@@ -1,6 +1,7 @@
 /* A process ends when its last thread does, even with rulloc's purger
- * running: main starts the purger (frees that leave slabs to purge), starts
- * a worker and calls pthread_exit(); the worker allocates, frees and ends.
+ * running: main frees, starts a worker (which starts the purger: the
+ * program creates a thread) and calls pthread_exit(); the worker allocates,
+ * frees and ends.
  * The process must then exit with status 0 (CTest's timeout catches a
  * purger that keeps it alive). */
 #include <dirent.h>
@@ -51,9 +52,9 @@ static void* worker(void* arg) {
 int main(void) {
   require_rulloc();
   churn();
-  REQUIRE(purger_running());
   pthread_t thread;
   REQUIRE(pthread_create(&thread, NULL, worker, NULL) == 0);
+  REQUIRE(purger_running());
   printf("main leaves\n");
   fflush(stdout);
   pthread_exit(NULL);

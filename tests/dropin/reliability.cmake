@@ -1,2 +1,79 @@
 # Reliability tests of the process allocator (issue 11), included from
 # tests/dropin/CMakeLists.txt: each could hang, so each has a short timeout.
+dropin_program(dropin_reliability reliability.c)
+add_library(dropin_tls_plugin MODULE tls_plugin.c)
+target_link_libraries(dropin_tls_plugin PRIVATE rulloc_flags)
+add_dependencies(dropin_reliability dropin_tls_plugin)
+
+# reliability_test(NAME ARGS... [ENV VAR=VALUE...]): on librulloc.so as
+# dropin.reliability.NAME and on librulloc-secure.so as
+# dropin.secure.reliability.NAME; 60 s at most, where a run takes 1-3 s.
+function(reliability_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ENV")
+  foreach(variant preload secure)
+    set(lib ${dropin_lib})
+    set(prefix dropin.reliability)
+    if(variant STREQUAL secure)
+      set(lib ${dropin_secure_lib})
+      set(prefix dropin.secure.reliability)
+    endif()
+    add_test(NAME ${prefix}.${name}
+             COMMAND dropin_reliability ${arg_UNPARSED_ARGUMENTS})
+    set_tests_properties(${prefix}.${name} PROPERTIES
+      ENVIRONMENT "LD_PRELOAD=${lib};${arg_ENV}" TIMEOUT 60)
+  endforeach()
+endfunction()
+
+# 1. No deadlock when threads exit (glibc frees TLS under its stack-cache
+# lock), with a dlopened library's TLS, or many joined threads.
+reliability_test(detached-8 detached 8)
+reliability_test(detached-32 detached 32)
+reliability_test(joined-100 joined 100)
+reliability_test(joined-500 joined 500)
+reliability_test(dlopen-tls dlopen-tls $<TARGET_FILE:dropin_tls_plugin>)
+# 2-3. Every free path purges; the large cache keeps to its bound.
+reliability_test(realloc-shrink realloc-shrink)
+reliability_test(big-freed big-freed)
+reliability_test(big-freed-at-once big-freed ENV RULLOC_PURGE_DELAY_MS=0)
+# 5. A small program stays single-threaded; an option keeps any so.
+reliability_test(single single)
+reliability_test(no-thread no-thread ENV RULLOC_PURGE_THREAD=0)
+
+# expect_report(NAME STATUS LINE ARGS... [ENV VAR=VALUE...]): the program,
+# on both libraries, must exit with STATUS and print LINE on stderr.
+function(expect_report name status line)
+  cmake_parse_arguments(PARSE_ARGV 3 arg "" "" "ENV")
+  foreach(variant preload secure)
+    set(lib ${dropin_lib})
+    set(prefix dropin.reliability)
+    if(variant STREQUAL secure)
+      set(lib ${dropin_secure_lib})
+      set(prefix dropin.secure.reliability)
+    endif()
+    add_test(NAME ${prefix}.${name}
+             COMMAND bash ${dropin_dir}/expect_report.sh ${lib} ${status}
+                     ${line} $<TARGET_FILE:dropin_reliability>
+                     ${arg_UNPARSED_ARGUMENTS})
+    set_tests_properties(${prefix}.${name} PROPERTIES TIMEOUT 60)
+    if(arg_ENV)
+      set_tests_properties(${prefix}.${name} PROPERTIES ENVIRONMENT "${arg_ENV}")
+    endif()
+  endforeach()
+endfunction()
+
+# 4. A corrupted link of an engine block's free list is reported, not
+# followed.
+expect_report(link-smash 134
+  "rulloc: malloc(POINTER): corrupted free-list link" link-smash)
+# 6. Never read what rulloc does not own to classify a pointer; name the
+# call that was misused; a bad setting is named.
+expect_report(foreign-mmap 134
+  "rulloc: free(POINTER): not a pointer rulloc returned" foreign-mmap)
+expect_report(usable-freed 134
+  "rulloc: malloc_usable_size(POINTER): block already free" usable-freed)
+expect_report(bad-delay 0
+  "rulloc: RULLOC_PURGE_DELAY_MS=soon: ignored, not a delay in milliseconds (0 to 86400000) or 'off'"
+  single ENV RULLOC_PURGE_DELAY_MS=soon)
+expect_report(bad-thread-option 0
+  "rulloc: RULLOC_PURGE_THREAD=yes: ignored, not 0 or 1"
+  single ENV RULLOC_PURGE_THREAD=yes)

@@ -336,7 +336,7 @@ TEST(ThreadCacheDeathTest, ReallocOfAFreedBlockIsReported) {
         heap::release(p);
         heap::reallocate(p, 600);
       },
-      "rulloc: realloc\\(0x[0-9a-f]+\\): double free");
+      "rulloc: realloc\\(0x[0-9a-f]+\\): block already free");
 }
 
 }  // namespace

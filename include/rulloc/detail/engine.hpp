@@ -32,23 +32,30 @@ class Engine {
   // Fixed buckets with equal limits form a group of lanes: `lane` picks one
   // of them (modulo the group's size), so threads given different lanes do
   // not share a lock. Rulloc<N>'s limits increase strictly: one lane each.
-  Allocation allocate(Layout layout, bool zeroed,
-                      std::size_t lane = 0) noexcept;
+  // `operation` names the caller's call in misuse reports.
+  Allocation allocate(Layout layout, bool zeroed, std::size_t lane = 0,
+                      const char* operation = "allocate") noexcept;
   // Returns the usable size the block had (0 for nullptr).
-  std::size_t deallocate(void* ptr) noexcept;
+  std::size_t deallocate(void* ptr,
+                         const char* operation = "deallocate") noexcept;
   // A block stays in its bucket when the new size belongs to a bucket of
   // the same limit (its own lane); otherwise it moves to `lane` of the
   // bucket the new size asks for.
   Allocation grow(void* ptr, Layout old_layout, Layout new_layout, bool zeroed,
-                  std::size_t lane = 0) noexcept;
+                  std::size_t lane = 0,
+                  const char* operation = "grow") noexcept;
   Allocation shrink(void* ptr, Layout old_layout, Layout new_layout,
-                    std::size_t lane = 0) noexcept;
+                    std::size_t lane = 0,
+                    const char* operation = "shrink") noexcept;
   // grow() or shrink(), whichever the sizes ask for.
   Allocation reallocate(void* ptr, Layout old_layout, Layout new_layout,
-                        std::size_t lane = 0) noexcept {
+                        std::size_t lane = 0,
+                        const char* operation = nullptr) noexcept {
     return new_layout.size >= old_layout.size
-               ? grow(ptr, old_layout, new_layout, false, lane)
-               : shrink(ptr, old_layout, new_layout, lane);
+               ? grow(ptr, old_layout, new_layout, false, lane,
+                      operation != nullptr ? operation : "grow")
+               : shrink(ptr, old_layout, new_layout, lane,
+                        operation != nullptr ? operation : "shrink");
   }
   // `operation` names the caller's call in a misuse report.
   std::size_t usable_size(const void* ptr,

@@ -1,0 +1,261 @@
+/* The process allocator never hangs and never keeps what it should give
+ * back. Each mode is one CTest test (tests/dropin/reliability.cmake, with a
+ * short timeout: a deadlock fails in seconds).
+ *   detached N      N detached threads with default stacks exit: glibc
+ *                   frees their cached stacks' TLS while it holds its
+ *                   stack-cache lock, which creating a thread also takes
+ *   joined N        N threads created and joined one after the other
+ *   dlopen-tls LIB  8 threads, 20 rounds, use a dlopened library's 100 KB
+ *                   of __thread data (freed at thread exit)
+ *   realloc-shrink  64 MiB shrunk by realloc to 1000 bytes and to 20 MiB:
+ *                   the memory goes back within three purge rounds
+ *   big-freed       blocks of 100, 200 and 300 MiB freed: at most the large
+ *                   cache's 32 MiB stays, at once with RULLOC_PURGE_DELAY_MS=0,
+ *                   within three rounds otherwise
+ *   single          one 1 MiB block freed: still one thread, unshare works
+ *   no-thread       RULLOC_PURGE_THREAD=0: 1 GiB freed, still one thread,
+ *                   and the program's own frees give it back
+ *   usable-freed    malloc_usable_size of a freed block: reported, naming
+ *                   malloc_usable_size (dies)
+ *   foreign-mmap    free of a page-aligned pointer from mmap whose page
+ *                   before is unmapped: reported, no segfault (dies)
+ *   link-smash      the free-list links of a freed 40 KiB engine block
+ *                   overwritten, then malloc: reported (dies) */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define MiB ((size_t)1 << 20)
+
+static int thread_count(void) {
+  DIR* tasks = opendir("/proc/self/task");
+  REQUIRE(tasks != NULL);
+  int count = 0;
+  struct dirent* entry;
+  while ((entry = readdir(tasks)) != NULL) count += entry->d_name[0] != '.';
+  closedir(tasks);
+  return count;
+}
+
+static size_t resident_bytes(void) {
+  FILE* statm = fopen("/proc/self/statm", "r");
+  REQUIRE(statm != NULL);
+  size_t total = 0, resident = 0;
+  REQUIRE(fscanf(statm, "%zu %zu", &total, &resident) == 2);
+  fclose(statm);
+  return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static unsigned long long rounds(void) {
+  unsigned long long (*f)(void);
+  *(void**)(&f) = dlsym(RTLD_DEFAULT, "rulloc_purge_rounds");
+  REQUIRE(f != NULL);
+  return f();
+}
+
+/* Waits for `more` purge rounds (CTest's timeout bounds the wait); when
+ * `allocate` is set, the program keeps freeing meanwhile, as a program
+ * without the purger's thread must for its memory to go back. */
+static void wait_rounds(unsigned long long more, int allocate) {
+  const unsigned long long until = rounds() + more;
+  while (rounds() < until) {
+    if (allocate) free(escape(malloc(64 * 1024)));
+    usleep(10 * 1000);
+  }
+}
+
+static void* touch(size_t size) {
+  char* p = malloc(size);
+  REQUIRE(p != NULL);
+  memset(p, 0x5A, size);
+  return p;
+}
+
+static void* worker(void* arg) {
+  free(escape(malloc(64)));
+  return arg;
+}
+
+static int run_detached(int n) {
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  for (int i = 0; i < n; ++i) {
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, &attributes, worker, NULL) == 0);
+  }
+  pthread_attr_destroy(&attributes);
+  /* The last ones exit while main goes on; then once more with all gone. */
+  for (int i = 0; i < 3; ++i) {
+    usleep(100 * 1000);
+    free(escape(malloc(1 << 20)));
+  }
+  return dropin_finish("detached");
+}
+
+static int run_joined(int n) {
+  for (int i = 0; i < n; ++i) {
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, NULL, worker, NULL) == 0);
+    REQUIRE(pthread_join(thread, NULL) == 0);
+  }
+  return dropin_finish("joined");
+}
+
+static int (*touch_tls)(int);
+
+static void* tls_worker(void* arg) {
+  CHECK(touch_tls((int)(long)arg) == (int)(long)arg);
+  return NULL;
+}
+
+static int run_dlopen_tls(const char* library) {
+  void* handle = dlopen(library, RTLD_NOW);
+  REQUIRE(handle != NULL);
+  *(void**)(&touch_tls) = dlsym(handle, "dropin_touch_tls");
+  REQUIRE(touch_tls != NULL);
+  for (int round = 0; round < 20; ++round) {
+    pthread_t threads[8];
+    for (long i = 0; i < 8; ++i) {
+      REQUIRE(pthread_create(&threads[i], NULL, tls_worker, (void*)i) == 0);
+    }
+    for (int i = 0; i < 8; ++i) REQUIRE(pthread_join(threads[i], NULL) == 0);
+  }
+  dlclose(handle);
+  return dropin_finish("dlopen-tls");
+}
+
+static int run_realloc_shrink(void) {
+  const size_t base = resident_bytes();
+  void* a = realloc(touch(64 * MiB), 1000);
+  void* b = realloc(touch(64 * MiB), 20 * MiB);
+  REQUIRE(a != NULL && b != NULL);
+  wait_rounds(3, 0);
+  const size_t rss = resident_bytes();
+  printf("realloc-shrink: RSS %zu MiB over the start\n", (rss - base) / MiB);
+  /* What stays: b's 20 MiB. */
+  CHECK(rss < base + 28 * MiB);
+  free(a);
+  free(b);
+  return dropin_finish("realloc-shrink");
+}
+
+static int run_big_freed(void) {
+  const char* delay = getenv("RULLOC_PURGE_DELAY_MS");
+  const int at_once = delay != NULL && strcmp(delay, "0") == 0;
+  const size_t base = resident_bytes();
+  void* blocks[] = {touch(100 * MiB), touch(200 * MiB), touch(300 * MiB)};
+  for (int i = 0; i < 3; ++i) free(blocks[i]);
+  size_t rss = resident_bytes();
+  printf("big-freed: RSS %zu MiB over the start right after the frees\n",
+         (rss - base) / MiB);
+  /* Nothing at once; else at most the large cache's bound, then nothing. */
+  CHECK(rss < base + (at_once ? 4 : 36) * MiB);
+  if (!at_once) {
+    wait_rounds(3, 0);
+    rss = resident_bytes();
+    printf("big-freed: RSS %zu MiB over the start after 3 rounds\n",
+           (rss - base) / MiB);
+    CHECK(rss < base + 4 * MiB);
+  }
+  return dropin_finish("big-freed");
+}
+
+static int run_single(void) {
+  free(touch(1 * MiB));
+  for (int i = 0; i < 100; ++i) free(touch(64 + (size_t)i * 100));
+  CHECK(thread_count() == 1);
+  if (unshare(CLONE_NEWUSER) != 0) {
+    /* EPERM or ENOSPC: user namespaces are off here, which says nothing
+     * of rulloc; EINVAL is what a second thread causes. */
+    printf("single: unshare(CLONE_NEWUSER): %s\n", strerror(errno));
+    CHECK(errno != EINVAL);
+  }
+  return dropin_finish("single");
+}
+
+static int run_no_thread(void) {
+  const size_t base = resident_bytes();
+  enum { kBlocks = 4096 };
+  static void* blocks[kBlocks];
+  for (int i = 0; i < kBlocks; ++i) blocks[i] = touch(i % 2 ? 512 : 512 * 1024);
+  for (int i = 0; i < kBlocks; ++i) free(blocks[i]);
+  CHECK(thread_count() == 1);
+  wait_rounds(3, 1);
+  const size_t rss = resident_bytes();
+  printf("no-thread: RSS %zu MiB over the start after 3 rounds\n",
+         (rss - base) / MiB);
+  CHECK(thread_count() == 1);
+  CHECK(rss < base + 16 * MiB);
+  return dropin_finish("no-thread");
+}
+
+static int run_usable_freed(void) {
+  void* p = escape(malloc(100));
+  free(p);
+  printf("POINTER %p\n", p);
+  fflush(stdout);
+  printf("usable %zu\n", malloc_usable_size(p));
+  printf("SURVIVED\n");
+  return 1;
+}
+
+static int run_foreign_mmap(void) {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  char* pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(pages != MAP_FAILED);
+  REQUIRE(munmap(pages, page) == 0);
+  printf("POINTER %p\n", (void*)(pages + page));
+  fflush(stdout);
+  free(pages + page);
+  printf("SURVIVED\n");
+  return 1;
+}
+
+static int run_link_smash(void) {
+  char* victim = touch(40 * 1024);
+  void* guard = touch(40 * 1024); /* keeps the victim from merging */
+  const size_t size = malloc_usable_size(victim);
+  free(victim);
+  /* The links sit in the last 16 bytes of a free engine block; the report
+   * names where they lie. */
+  memset(victim + size - 16, 0x41, 16);
+  printf("POINTER %p\n", (void*)(victim + size - 16));
+  fflush(stdout);
+  void* again = escape(malloc(40 * 1024));
+  printf("SURVIVED %p %p\n", again, guard);
+  return 1;
+}
+
+int main(int argc, char** argv) {
+  REQUIRE(argc >= 2);
+  require_rulloc();
+  const char* mode = argv[1];
+  if (strcmp(mode, "detached") == 0 && argc == 3)
+    return run_detached(atoi(argv[2]));
+  if (strcmp(mode, "joined") == 0 && argc == 3)
+    return run_joined(atoi(argv[2]));
+  if (strcmp(mode, "dlopen-tls") == 0 && argc == 3)
+    return run_dlopen_tls(argv[2]);
+  if (strcmp(mode, "realloc-shrink") == 0) return run_realloc_shrink();
+  if (strcmp(mode, "big-freed") == 0) return run_big_freed();
+  if (strcmp(mode, "single") == 0) return run_single();
+  if (strcmp(mode, "no-thread") == 0) return run_no_thread();
+  if (strcmp(mode, "usable-freed") == 0) return run_usable_freed();
+  if (strcmp(mode, "foreign-mmap") == 0) return run_foreign_mmap();
+  if (strcmp(mode, "link-smash") == 0) return run_link_smash();
+  fprintf(stderr, "unknown mode %s\n", mode);
+  return 2;
+}
