@@ -4,7 +4,7 @@
  *   detached N      N detached threads with default stacks exit: glibc
  *                   frees their cached stacks' TLS while it holds its
  *                   stack-cache lock, which creating a thread also takes
- *   joined N        N threads created and joined one after the other
+ *   joined N        N threads created, then joined by main
  *   dlopen-tls LIB  8 threads, 20 rounds, use a dlopened library's 100 KB
  *                   of __thread data (freed at thread exit)
  *   realloc-shrink  64 MiB shrunk by realloc to 1000 bytes and to 20 MiB:
@@ -105,11 +105,13 @@ static int run_detached(int n) {
 }
 
 static int run_joined(int n) {
+  pthread_t* threads = malloc((size_t)n * sizeof(pthread_t));
+  REQUIRE(threads != NULL);
   for (int i = 0; i < n; ++i) {
-    pthread_t thread;
-    REQUIRE(pthread_create(&thread, NULL, worker, NULL) == 0);
-    REQUIRE(pthread_join(thread, NULL) == 0);
+    REQUIRE(pthread_create(&threads[i], NULL, worker, NULL) == 0);
   }
+  for (int i = 0; i < n; ++i) REQUIRE(pthread_join(threads[i], NULL) == 0);
+  free(threads);
   return dropin_finish("joined");
 }
 
