@@ -6,7 +6,11 @@
  *                   stack-cache lock, which creating a thread also takes
  *   joined N        N threads created, then joined by main
  *   dlopen-tls LIB  8 threads, 20 rounds, use a dlopened library's 100 KB
- *                   of __thread data (freed at thread exit)
+ *                   of __thread data (freed at thread exit); the library
+ *                   frees 16 MiB in its constructor and destructor
+ *   exit-frees      an atexit handler frees 64 MiB, single-threaded
+ *   fork-frees      a threaded parent forks while its threads exit; the
+ *                   child frees 64 MiB, creates a thread and exits
  *   realloc-shrink  64 MiB shrunk by realloc to 1000 bytes and to 20 MiB:
  *                   the memory goes back within three purge rounds
  *   big-freed       blocks of 100, 200 and 300 MiB freed: at most the large
@@ -32,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -136,6 +141,40 @@ static int run_dlopen_tls(const char* library) {
   }
   dlclose(handle);
   return dropin_finish("dlopen-tls");
+}
+
+static void free_big_at_exit(void) { free(touch(64 * MiB)); }
+
+static int run_exit_frees(void) {
+  REQUIRE(atexit(free_big_at_exit) == 0);
+  return dropin_finish("exit-frees");
+}
+
+static int run_fork_frees(void) {
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      pthread_t thread;
+      REQUIRE(pthread_create(&thread, &attributes, worker, NULL) == 0);
+    }
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      free(touch(64 * MiB));
+      pthread_t thread;
+      if (pthread_create(&thread, NULL, worker, NULL) != 0) _exit(3);
+      if (pthread_join(thread, NULL) != 0) _exit(4);
+      free(touch(64 * MiB));
+      _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  pthread_attr_destroy(&attributes);
+  return dropin_finish("fork-frees");
 }
 
 static int run_realloc_shrink(void) {
@@ -251,6 +290,8 @@ int main(int argc, char** argv) {
     return run_joined(atoi(argv[2]));
   if (strcmp(mode, "dlopen-tls") == 0 && argc == 3)
     return run_dlopen_tls(argv[2]);
+  if (strcmp(mode, "exit-frees") == 0) return run_exit_frees();
+  if (strcmp(mode, "fork-frees") == 0) return run_fork_frees();
   if (strcmp(mode, "realloc-shrink") == 0) return run_realloc_shrink();
   if (strcmp(mode, "big-freed") == 0) return run_big_freed();
   if (strcmp(mode, "single") == 0) return run_single();

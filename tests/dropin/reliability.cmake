@@ -31,6 +31,9 @@ reliability_test(detached-32 detached 32)
 reliability_test(joined-100 joined 100)
 reliability_test(joined-500 joined 500)
 reliability_test(dlopen-tls dlopen-tls $<TARGET_FILE:dropin_tls_plugin>)
+# The same class of bug where else libc holds a lock: atexit, fork.
+reliability_test(exit-frees exit-frees)
+reliability_test(fork-frees fork-frees)
 # 2-3. Every free path purges; the large cache keeps to its bound.
 reliability_test(realloc-shrink realloc-shrink)
 reliability_test(big-freed big-freed)
