@@ -1,15 +1,21 @@
 // Memory goes back to the kernel after a delay, with no call from the
 // program: a 1 GiB working set of small and large blocks is built, touched,
-// freed, and then the program only sleeps, watching its resident set.
-//   purge MODE   MODE = delayed: RSS must fall under 100 MB within 3 s;
+// freed, and then the program only sleeps, watching its resident set. It
+// waits for the purger's rounds (rulloc_purge_rounds()), never for a
+// clock: what was freed before round N is back by round N + 2, however
+// slow the machine (CTest's timeout ends a purger that never comes).
+//   purge MODE   MODE = delayed: RSS under 100 MB three rounds after the
+//                                frees, done by the purger's thread;
 //                       busy:    the same while the program keeps using
 //                                the engine's buckets (a big and a medium
 //                                block allocated and freed every 50 ms);
 //                       now:     under 100 MB right after the frees;
-//                       off:     the small half (512 MiB) still resident
-//                                after 3 s: without the purger nothing
-//                                purges it, so the test can fail.
+//                       off:     no round in a second, and the small half
+//                                (512 MiB) still resident: without the
+//                                purger nothing purges it, so the test
+//                                can fail.
 #include <dirent.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +57,14 @@ bool purger_thread_exists() {
   return found;
 }
 
+unsigned long long purge_rounds() {
+  unsigned long long (*rounds)(void);
+  *reinterpret_cast<void**>(&rounds) =
+      dlsym(RTLD_DEFAULT, "rulloc_purge_rounds");
+  REQUIRE(rounds != nullptr);
+  return rounds();
+}
+
 void* volatile sink;
 
 }  // namespace
@@ -90,15 +104,20 @@ int main(int argc, char** argv) {
   sink = nullptr;
 
   const auto start = std::chrono::steady_clock::now();
+  const unsigned long long first_round = purge_rounds();
   std::size_t rss = resident_bytes();
   std::printf("after the frees: RSS %zu MiB\n", rss / kMiB);
   if (mode == "now") {
     CHECK(rss < 100 * kMiB);
     return dropin_finish("purge now");
   }
-  double seconds = 0;
   const bool purging = mode == "delayed" || mode == "busy";
-  while (seconds < 3.0 && !(purging && rss < 100 * kMiB)) {
+  // Purging: three rounds. Off: a second, in which no round may come.
+  auto waiting = [&] {
+    if (purging) return purge_rounds() < first_round + 3;
+    return std::chrono::steady_clock::now() - start < std::chrono::seconds(1);
+  };
+  while (waiting()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (mode == "busy") {
       for (std::size_t size : {300 * 1024, 64 * 1024}) {
@@ -109,17 +128,19 @@ int main(int argc, char** argv) {
         std::free(p);
       }
     }
-    rss = resident_bytes();
-    seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
   }
-  std::printf("after %.2f s idle: RSS %zu MiB\n", seconds, rss / kMiB);
+  rss = resident_bytes();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf("after %llu rounds (%.2f s): RSS %zu MiB\n",
+              purge_rounds() - first_round, seconds, rss / kMiB);
   if (purging) {
     CHECK(purger_thread_exists());
     CHECK(rss < 100 * kMiB);
   } else {
     CHECK(!purger_thread_exists());
+    CHECK(purge_rounds() == 0);
     CHECK(rss > 400 * kMiB);
   }
   return dropin_finish(("purge " + mode).c_str());
