@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <new>
 
-#include "core/alignment.hpp"
+#include "base/alignment.hpp"
 #include "platform/platform.hpp"
 #include "rulloc/rulloc.hpp"
 
@@ -33,13 +33,13 @@ rulloc::detail::Engine& engine_of(rulloc_heap* heap) {
 }
 
 std::size_t heap_bytes() {
-  return rulloc::core::align_up(sizeof(rulloc_heap),
+  return rulloc::base::align_up(sizeof(rulloc_heap),
                                 rulloc::platform::page_size());
 }
 
 void* finish(Allocation allocation, std::size_t align) {
   if (allocation.ptr == nullptr) {
-    errno = rulloc::core::is_power_of_two(align) ? ENOMEM : EINVAL;
+    errno = rulloc::base::is_power_of_two(align) ? ENOMEM : EINVAL;
   }
   return allocation.ptr;
 }

@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/list.hpp"
+#include "base/list.hpp"
 
 namespace rulloc::core {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <new>
 
-#include "core/alignment.hpp"
+#include "base/alignment.hpp"
 #include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
@@ -15,9 +15,10 @@ namespace rulloc::core {
 std::size_t size_needed(Layout layout) noexcept {
   // Size 0 counts as 1, so the caller's pointer always lies inside the block
   // (an aligned pointer could otherwise land on the block's very end).
-  std::size_t size = align_up(layout.size == 0 ? 1 : layout.size, kPointerSize);
+  std::size_t size =
+      base::align_up(layout.size == 0 ? 1 : layout.size, base::kPointerSize);
   if (size == 0 && layout.size != 0) return 0;
-  if (layout.align > kPointerSize) {
+  if (layout.align > base::kPointerSize) {
     if (size > SIZE_MAX - layout.align) return 0;
     size += layout.align;
   }
@@ -26,7 +27,8 @@ std::size_t size_needed(Layout layout) noexcept {
 
 std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept {
   std::byte* content = block->content();
-  return align <= kPointerSize ? content : align_up(content + 1, align);
+  return align <= base::kPointerSize ? content
+                                     : base::align_up(content + 1, align);
 }
 
 namespace {
@@ -51,7 +53,7 @@ std::size_t min_region_bytes(std::size_t limit, const Options& options) {
 std::size_t* emptied_round(RegionHeader* region) noexcept {
   std::byte* links = region->first_block()->end() - sizeof(FreeLinks);
   return reinterpret_cast<std::size_t*>(
-      align_down(links - sizeof(std::size_t), 16));
+      base::align_down(links - sizeof(std::size_t), 16));
 }
 
 }  // namespace
@@ -202,7 +204,7 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
   std::size_t length = determine_region_length(needed);
   if (length == 0) return nullptr;
   if (length < min_region_bytes_) {
-    length = align_up(min_region_bytes_, platform::page_size());
+    length = base::align_up(min_region_bytes_, platform::page_size());
   }
   if (platform::faults::map_should_fail()) return nullptr;
   void* memory = platform::map(length);
@@ -333,8 +335,8 @@ std::size_t Bucket::trim_locked() noexcept {
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
     for (BlockHeader* block = free_.first(bin); block != nullptr;
          block = free_.next(block)) {
-      std::byte* start = align_up(block->content(), page);
-      std::byte* end = align_down(block->end() - sizeof(FreeLinks), page);
+      std::byte* start = base::align_up(block->content(), page);
+      std::byte* end = base::align_down(block->end() - sizeof(FreeLinks), page);
       if (end > start &&
           platform::purge(start, static_cast<std::size_t>(end - start))) {
         released += static_cast<std::size_t>(end - start);

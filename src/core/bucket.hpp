@@ -14,12 +14,12 @@
 #include <mutex>
 #include <string>
 
+#include "base/list.hpp"
+#include "base/spin_lock.hpp"
 #include "core/block.hpp"
 #include "core/free_list.hpp"
 #include "core/large_cache.hpp"
-#include "core/list.hpp"
 #include "core/region.hpp"
-#include "core/spin_lock.hpp"
 #include "rulloc/layout.hpp"
 
 namespace rulloc::core {
@@ -77,8 +77,8 @@ class Bucket {
   void absorb(BlockHeader* block, BlockHeader* next) noexcept;
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;
 
-  mutable SpinLock mutex_;
-  LinkedList<RegionHeader> regions_;
+  mutable base::SpinLock mutex_;
+  base::LinkedList<RegionHeader> regions_;
   FreeList free_;
   LargeCache cache_;  // dynamic bucket only
   std::size_t limit_;

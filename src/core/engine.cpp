@@ -7,10 +7,10 @@
 #include <cstring>
 #include <new>
 
-#include "core/alignment.hpp"
+#include "base/alignment.hpp"
+#include "base/misuse.hpp"
 #include "core/bucket.hpp"
 #include "core/free_list.hpp"
-#include "core/misuse.hpp"
 #include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 
@@ -34,20 +34,20 @@ Bucket& bucket_at(BucketStorage* storage, std::size_t index) noexcept {
 BlockHeader* resolve(const void* pointer, const char* operation,
                      std::size_t bucket_count) noexcept {
   auto* bytes = static_cast<std::byte*>(const_cast<void*>(pointer));
-  if (reinterpret_cast<std::uintptr_t>(bytes) % core::kPointerSize != 0) {
-    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+  if (reinterpret_cast<std::uintptr_t>(bytes) % base::kPointerSize != 0) {
+    base::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   // A free into a region already given back: report it before touching
   // the unmapped memory (any block of the region may be freed again, not
   // only its first).
   if (core::retired_regions::contains(bytes)) {
-    core::report_already_free(operation, pointer,
+    base::report_already_free(operation, pointer,
                               "its region was already unmapped");
   }
   // Nothing is read that is not a live region's: the word below the pointer
   // may lie on a page of somebody else's, or on no page at all.
-  if (!core::page_map::contains(bytes - core::kPointerSize)) {
-    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+  if (!core::page_map::contains(bytes - base::kPointerSize)) {
+    base::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   // The high half of the word below the pointer: the tag of a plain header,
   // or the high half of a back pointer.
@@ -57,7 +57,7 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   if (tag == core::kBlockMagic || tag == core::kMergedMagic) {
     block = core::block_of_content(bytes);
     if (!core::page_map::contains(block)) {
-      core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+      base::report_misuse(operation, pointer, "not a pointer rulloc returned");
     }
   } else {
     std::uintptr_t back;
@@ -68,10 +68,10 @@ BlockHeader* resolve(const void* pointer, const char* operation,
     const bool below = back <= self - core::kBlockHeaderSize - sizeof(back);
     const bool end =
         back == reinterpret_cast<std::uintptr_t>(core::end_of_list());
-    if (back < 65536 || back % core::kPointerSize != 0 || (!below && !end) ||
+    if (back < 65536 || back % base::kPointerSize != 0 || (!below && !end) ||
         (!end && !core::page_map::contains(reinterpret_cast<void*>(back),
                                            core::kBlockHeaderSize))) {
-      core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+      base::report_misuse(operation, pointer, "not a pointer rulloc returned");
     }
     block = reinterpret_cast<BlockHeader*>(back);
   }
@@ -79,23 +79,23 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   // link instead of the back pointer: links always lead to a free header.
   if (block->magic == core::kMergedMagic ||
       (block->magic == core::kBlockMagic && block->is_free)) {
-    core::report_already_free(operation, pointer, nullptr);
+    base::report_already_free(operation, pointer, nullptr);
   }
   if (block->magic != core::kBlockMagic || block->bucket >= bucket_count ||
       reinterpret_cast<std::byte*>(block) + core::kBlockHeaderSize > bytes ||
       bytes >= block->end()) {
-    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+    base::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   return block;
 }
 
 bool valid_align(std::size_t align) noexcept {
-  return core::is_power_of_two(align);
+  return base::is_power_of_two(align);
 }
 
 // Alignments below 8 are served at 8: every content start is 8-aligned.
 std::size_t effective_align(std::size_t align) noexcept {
-  return std::max(align, core::kPointerSize);
+  return std::max(align, base::kPointerSize);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "core/misuse.hpp"
+#include "base/misuse.hpp"
 #include "core/page_map.hpp"
 
 namespace rulloc::core {
@@ -87,7 +87,7 @@ BlockHeader* FreeList::follow(BlockHeader* link,
 }
 
 void FreeList::report_corrupted(const FreeLinks* links) const noexcept {
-  report_misuse(operation_, links, "corrupted free-list link");
+  base::report_misuse(operation_, links, "corrupted free-list link");
 }
 
 void FreeList::unlink(std::size_t index, BlockHeader* block) noexcept {

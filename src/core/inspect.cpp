@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/alignment.hpp"
+#include "base/alignment.hpp"
 #include "core/bucket.hpp"
 
 namespace rulloc::core {
@@ -64,7 +64,7 @@ bool Bucket::check(std::string* error) const {
       if (b->region != r) return fail(error, at + "wrong owning region");
       if (b->bucket != index_) return fail(error, at + "wrong bucket index");
       if (b->prev != prev) return fail(error, at + "broken block links");
-      if (b->size < kMinBlockSize || b->size % kPointerSize != 0)
+      if (b->size < kMinBlockSize || b->size % base::kPointerSize != 0)
         return fail(error, at + "bad content size");
       if (b->is_free) {
         ++free_blocks;

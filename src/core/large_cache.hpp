@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <string>
 
-#include "core/list.hpp"
+#include "base/list.hpp"
 #include "core/region.hpp"
 
 namespace rulloc::core {
@@ -44,7 +44,9 @@ class LargeCache {
   // Unmaps the regions cached longer than the age limit; returns the bytes.
   std::size_t expire_old() noexcept;
 
-  const LinkedList<RegionHeader>& regions() const noexcept { return cache_; }
+  const base::LinkedList<RegionHeader>& regions() const noexcept {
+    return cache_;
+  }
   std::size_t bytes() const noexcept { return bytes_; }
   bool check(std::string* error) const;
 
@@ -54,7 +56,7 @@ class LargeCache {
   // Unmaps from the oldest while over the cap or older than the age limit.
   void expire(std::size_t cap) noexcept;
 
-  LinkedList<RegionHeader> cache_;
+  base::LinkedList<RegionHeader> cache_;
   std::size_t bytes_ = 0;
   std::size_t cap_;
   std::size_t max_age_ms_;

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <new>
 
-#include "core/alignment.hpp"
-#include "core/misuse.hpp"
+#include "base/alignment.hpp"
+#include "base/misuse.hpp"
 #include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
@@ -18,7 +18,7 @@ std::size_t determine_region_length(std::size_t size) noexcept {
     return 0;
   }
   const std::size_t total = kRegionHeaderSize + kBlockHeaderSize + size;
-  std::size_t length = align_up(total, page);
+  std::size_t length = base::align_up(total, page);
   if (total < length && total + kMinSplitSize > length) length += page;
   return length;
 }
@@ -43,7 +43,7 @@ RegionHeader* remap_region(RegionHeader* region, std::size_t length) noexcept {
   if (!page_map::add(moved, length)) {
     // No memory for 32 KiB of bits: the region cannot be recognised, and
     // its bytes (a block in use) cannot be dropped.
-    report_misuse("remap", moved, "out of memory for the page map");
+    base::report_misuse("remap", moved, "out of memory for the page map");
   }
   // Freeing through a pointer into the old range must still be reported.
   if (moved != region) retired_regions::retire_moved(region, old_length);

@@ -13,15 +13,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/list.hpp"
 #include "core/block.hpp"
-#include "core/list.hpp"
 
 namespace rulloc::core {
 
 struct RegionHeader {
   RegionHeader* next;
   RegionHeader* prev;
-  LinkedList<BlockHeader> blocks;
+  base::LinkedList<BlockHeader> blocks;
   std::size_t size;  // bytes after this header
 
   BlockHeader* first_block() noexcept { return blocks.head; }

@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-#include "core/spin_lock.hpp"
+#include "base/spin_lock.hpp"
 #include "heap/random_order.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -17,7 +17,7 @@ namespace {
 constexpr std::size_t kKeepEmpty = 1;
 
 struct alignas(64) Pool {
-  core::SpinLock lock;
+  base::SpinLock lock;
   Slab* with_room = nullptr;       // slabs with free or uncarved blocks
   std::size_t empty = 0;           // listed slabs with no block in use
   std::uint64_t random_state = 0;  // secure mode's carving order (0: unseeded)

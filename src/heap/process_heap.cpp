@@ -15,8 +15,8 @@
 
 #include <bit>
 
-#include "core/alignment.hpp"
-#include "core/misuse.hpp"
+#include "base/alignment.hpp"
+#include "base/misuse.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/purger.hpp"
 #include "heap/secure.hpp"
@@ -190,14 +190,14 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
     const SlabShape* slab, const void* pointer,
     const char* operation) noexcept {
   if (slab->capacity == 0) {
-    core::report_misuse(operation, pointer,
+    base::report_misuse(operation, pointer,
                         "no block lives there (double free, or a pointer "
                         "rulloc never returned)");
   }
   if (!is_block_start(*slab, pointer)) {
-    core::report_misuse(operation, pointer, "not a pointer rulloc returned");
+    base::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
-  core::report_already_free(operation, pointer, nullptr);
+  base::report_already_free(operation, pointer, nullptr);
 }
 
 // `pointer`, which lies in `slab`, as a block in use; anything else stops
@@ -254,7 +254,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
 [[gnu::noinline]] void* allocate_other(std::size_t size, std::size_t align,
                                        bool zeroed) noexcept {
   Engine& heap = engine();
-  if (!core::is_power_of_two(align)) return nullptr;
+  if (!base::is_power_of_two(align)) return nullptr;
   // Every block is at least malloc-aligned.
   if (align < kMallocAlign) align = kMallocAlign;
   if (size <= kMaxSmallSize && align <= kMaxSmallSize) {

@@ -4,7 +4,7 @@
 #include <bit>
 #include <mutex>
 
-#include "core/alignment.hpp"
+#include "base/alignment.hpp"
 #include "heap/secure.hpp"
 #include "heap/size_classes.hpp"
 #include "platform/platform.hpp"
@@ -70,7 +70,7 @@ void mark(const Segment* segment) noexcept {
 Segment* map_segment() noexcept {
   const auto base = static_cast<std::byte*>(platform::map(2 * kSegmentBytes));
   if (base == nullptr) return nullptr;
-  std::byte* aligned = core::align_up(base, kSegmentBytes);
+  std::byte* aligned = base::align_up(base, kSegmentBytes);
   const auto head = static_cast<std::size_t>(aligned - base);
   if (head > 0) platform::unmap(base, head);
   platform::unmap(aligned + kSegmentBytes, kSegmentBytes - head);

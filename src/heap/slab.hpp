@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/misuse.hpp"
+#include "base/misuse.hpp"
 #include "heap/free_block.hpp"
 #include "heap/secure.hpp"
 
@@ -138,7 +138,7 @@ inline FreeBlock* next_of(const FreeBlock* block) noexcept {
     if (pointer != nullptr) {
       const SlabShape* shape = shape_of(pointer);
       if (shape == nullptr || !is_block_start(*shape, pointer)) [[unlikely]] {
-        core::report_misuse("malloc", block,
+        base::report_misuse("malloc", block,
                             "free list corrupted (written after free?)");
       }
     }

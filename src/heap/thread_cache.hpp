@@ -81,7 +81,7 @@ constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
 // Secure mode: a free block whose canary changed was written after free.
 inline void check_untouched(const FreeBlock* block) noexcept {
   if (!looks_free(block)) [[unlikely]] {
-    core::report_misuse("malloc", block, "free block written after free");
+    base::report_misuse("malloc", block, "free block written after free");
   }
 }
 

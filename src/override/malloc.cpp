@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "core/alignment.hpp"
+#include "base/alignment.hpp"
 #include "heap/process_heap.hpp"
 #include "platform/platform.hpp"
 
 namespace {
 
-using rulloc::core::is_power_of_two;
+using rulloc::base::is_power_of_two;
 using rulloc::heap::kMallocAlign;
 
 void* allocate_or_enomem(size_t size, size_t align, bool zeroed) noexcept {
@@ -98,7 +98,7 @@ RULLOC_EXPORT void* valloc(size_t size) noexcept {
 
 RULLOC_EXPORT void* pvalloc(size_t size) noexcept {
   const size_t page = rulloc::platform::page_size();
-  size_t rounded = rulloc::core::align_up(size == 0 ? 1 : size, page);
+  size_t rounded = rulloc::base::align_up(size == 0 ? 1 : size, page);
   if (rounded == 0) {
     errno = ENOMEM;
     return nullptr;

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-namespace rulloc::core {
+namespace rulloc::base {
 
 template <class Node>
 struct LinkedList {
@@ -55,4 +55,4 @@ struct LinkedList {
   }
 };
 
-}  // namespace rulloc::core
+}  // namespace rulloc::base

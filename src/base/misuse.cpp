@@ -1,4 +1,4 @@
-#include "core/misuse.hpp"
+#include "base/misuse.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -6,7 +6,7 @@
 
 #include "platform/platform.hpp"
 
-namespace rulloc::core {
+namespace rulloc::base {
 namespace {
 
 // Appends without allocating: the heap may be the thing that is broken.
@@ -65,4 +65,4 @@ void report_already_free(const char* operation, const void* pointer,
   report_misuse(operation, pointer, problem);
 }
 
-}  // namespace rulloc::core
+}  // namespace rulloc::base

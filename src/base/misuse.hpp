@@ -3,7 +3,7 @@
 // would corrupt the heap quietly.
 #pragma once
 
-namespace rulloc::core {
+namespace rulloc::base {
 
 [[noreturn]] void report_misuse(const char* operation, const void* pointer,
                                 const char* problem) noexcept;
@@ -14,4 +14,4 @@ namespace rulloc::core {
                                       const void* pointer,
                                       const char* detail) noexcept;
 
-}  // namespace rulloc::core
+}  // namespace rulloc::base

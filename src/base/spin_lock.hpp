@@ -9,7 +9,7 @@
 #include <atomic>
 #include <thread>
 
-namespace rulloc::core {
+namespace rulloc::base {
 
 // Tells the CPU we are spinning (saves power, lets a sibling thread run).
 inline void cpu_relax() noexcept {
@@ -40,4 +40,4 @@ class SpinLock {
   std::atomic<bool> locked_{false};
 };
 
-}  // namespace rulloc::core
+}  // namespace rulloc::base

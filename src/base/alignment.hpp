@@ -1,12 +1,10 @@
-// Alignment arithmetic and the "size needed" rule of the original design.
+// Alignment arithmetic, shared by every layer above.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "rulloc/layout.hpp"
-
-namespace rulloc::core {
+namespace rulloc::base {
 
 // Every header is a multiple of this, so block contents are always aligned
 // to it without any padding.
@@ -32,4 +30,4 @@ inline std::byte* align_down(std::byte* address, std::size_t align) noexcept {
   return address - (bits & (align - 1));
 }
 
-}  // namespace rulloc::core
+}  // namespace rulloc::base
