@@ -7,7 +7,8 @@
 #pragma once
 
 #include <atomic>
-#include <thread>
+
+#include "platform/platform.hpp"
 
 namespace rulloc::base {
 
@@ -29,7 +30,7 @@ class SpinLock {
         if (++spins < 128) {
           cpu_relax();
         } else {
-          std::this_thread::yield();
+          platform::yield();
         }
       }
     }

@@ -1,6 +1,5 @@
 #include "core/large_cache.hpp"
 
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -13,10 +12,7 @@ namespace rulloc::core {
 namespace {
 
 std::uint64_t now_ms() noexcept {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  return static_cast<std::uint64_t>(platform::monotonic_ms());
 }
 
 // Kept where the block's free-list links would be: the block is in no free

@@ -1,19 +1,11 @@
 #include "heap/process_heap.hpp"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <unistd.h>
-
 #include <atomic>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
-
-#include <sys/random.h>
-#include <time.h>
-
-#include <bit>
 
 #include "base/alignment.hpp"
 #include "base/misuse.hpp"
@@ -65,23 +57,18 @@ std::atomic<std::size_t> frees{0};
 std::atomic<std::size_t> bytes_in_use{0};
 std::atomic<std::size_t> peak_bytes_in_use{0};
 
-// A copy of stderr taken at start-up: some programs (GNU coreutils) close
-// stderr in an atexit handler, before the statistics are printed.
-int report_fd = 2;
-
+// To a copy of stderr taken at start-up (platform::keep_report_output()):
+// some programs (GNU coreutils) close stderr in an atexit handler, before
+// the statistics are printed.
 void say(const char* text) noexcept {
-  std::size_t length = std::strlen(text);
-  while (length > 0) {
-    const ssize_t written = ::write(report_fd, text, length);
-    if (written <= 0) return;
-    text += written;
-    length -= static_cast<std::size_t>(written);
-  }
+  platform::write_report(text, std::strlen(text));
 }
 
+// Set, and neither empty nor starting with '0'.
 bool env_flag(const char* name) noexcept {
-  const char* value = std::getenv(name);  // getenv does not allocate
-  return value != nullptr && value[0] != '\0' && value[0] != '0';
+  char value[2];
+  return platform::environment(name, value, sizeof(value)) > 0 &&
+         value[0] != '0';
 }
 
 void add_counters(const ThreadCounters& local) noexcept {
@@ -124,10 +111,9 @@ void after_fork_in_child() noexcept {
 // random source, else from the clock and an address (ASLR).
 std::uintptr_t random_secret() noexcept {
   std::uintptr_t secret = 0;
-  if (getrandom(&secret, sizeof(secret), GRND_NONBLOCK) != sizeof(secret)) {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    secret = (static_cast<std::uintptr_t>(now.tv_nsec) * 0x9E3779B97F4A7C15u) ^
+  if (!platform::random_bytes(&secret, sizeof(secret))) {
+    secret = (static_cast<std::uintptr_t>(platform::monotonic_ns()) *
+              0x9E3779B97F4A7C15u) ^
              reinterpret_cast<std::uintptr_t>(&secret);
   }
   return secret | 1;  // never 0, so a zeroed block never looks free
@@ -149,19 +135,16 @@ std::uintptr_t random_secret() noexcept {
         new (engine_storage) Engine(bucket_storage, kLimits, fixed, options);
     show_stats = env_flag("RULLOC_SHOW_STATS");
     verbose = env_flag("RULLOC_VERBOSE");
-    if (show_stats || verbose) {
-      const int copy = fcntl(2, F_DUPFD_CLOEXEC, 3);
-      if (copy >= 0) report_fd = copy;
-    }
+    if (show_stats || verbose) platform::keep_report_output();
     free_block_secret = random_secret();
     cache_init(add_counters);
     purger_configure(engine_pointer);
     state.store(2, std::memory_order_release);
     // Only now: registering may itself call malloc.
-    pthread_atfork(before_fork, after_fork, after_fork_in_child);
+    platform::set_fork_hooks(before_fork, after_fork, after_fork_in_child);
     if (verbose) say("rulloc: process allocator ready\n");
   } else {
-    while (state.load(std::memory_order_acquire) != 2) sched_yield();
+    while (state.load(std::memory_order_acquire) != 2) platform::yield();
   }
   return *engine_pointer;
 }

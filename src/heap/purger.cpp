@@ -1,9 +1,5 @@
 #include "heap/purger.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-#include <time.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -50,28 +46,22 @@ void run_round() noexcept {
   round_busy.store(false, std::memory_order_release);
 }
 
-void sleep_ms(long ms) noexcept {
-  timespec pause{ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&pause, &pause) != 0) {
-  }
-}
-
 void stop_thread() noexcept {
   purger_thread_runs.store(false, std::memory_order_relaxed);
   thread_started.store(false, std::memory_order_release);
 }
 
-void* purge_loop(void*) noexcept {
+void purge_loop() noexcept {
   purger_thread_runs.store(true, std::memory_order_relaxed);
   for (long slept = 0;;) {
     const long nap = tick_ms() - slept < kWakeMs ? tick_ms() - slept : kWakeMs;
-    sleep_ms(nap);
+    platform::sleep_ms(static_cast<unsigned long>(nap));
     slept += nap;
     // A process ends when its last thread does: if the program's threads
     // have all exited (pthread_exit), this one must not keep it alive.
     if (cache_live_threads() <= 0) {
       stop_thread();
-      return nullptr;  // not pthread_exit: it unwinds, through noexcept
+      return;
     }
     if (slept < tick_ms()) continue;
     slept = 0;
@@ -80,27 +70,15 @@ void* purge_loop(void*) noexcept {
 }
 
 // Only where no lock of the C library can be held (purger.hpp). The thread
-// must not take the program's signals, so it starts with all blocked; what
-// creating it allocates is the library's, not the program's, so it is left
-// out of the counters.
+// must not take the program's signals, so it starts with all blocked
+// (platform::start_thread does that); what creating it allocates is the
+// library's, not the program's, so it is left out of the counters.
 void start_thread() noexcept {
   if (thread_started.exchange(true, std::memory_order_acq_rel)) return;
   flush_counters();
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attributes, 64 * 1024);
-  pthread_t thread;
-  if (pthread_create(&thread, &attributes, purge_loop, nullptr) == 0) {
-    pthread_setname_np(thread, "rulloc-purge");
-  } else {
+  if (!platform::start_thread(purge_loop, "rulloc-purge")) {
     thread_started.store(false, std::memory_order_release);
   }
-  pthread_attr_destroy(&attributes);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   discard_counters();
 }
 
@@ -113,9 +91,30 @@ void report_bad_setting(const char* name, const char* value,
   }
 }
 
+// The value of the environment variable `name`, copied into `out`, or
+// nullptr when it is unset or empty. No value rulloc takes is as long as
+// `out`: a longer one is reported (cut short, with "...") and ignored.
+template <std::size_t kBytes>
+const char* read_setting(const char* name, char (&out)[kBytes],
+                         const char* expected) noexcept {
+  const long length = platform::environment(name, out, kBytes);
+  if (length <= 0) return nullptr;
+  if (static_cast<std::size_t>(length) >= kBytes) {
+    std::memcpy(out + kBytes - 4, "...", 4);
+    report_bad_setting(name, out, expected);
+    return nullptr;
+  }
+  return out;
+}
+
+constexpr const char* kDelayExpected =
+    "a delay in milliseconds (0 to 86400000) or 'off'";
+
 void read_delay() noexcept {
-  const char* text = std::getenv("RULLOC_PURGE_DELAY_MS");
-  if (text == nullptr || text[0] == '\0') return;
+  char buffer[64];
+  const char* text =
+      read_setting("RULLOC_PURGE_DELAY_MS", buffer, kDelayExpected);
+  if (text == nullptr) return;
   if (std::strcmp(text, "off") == 0) {
     delay_ms = -1;
     return;
@@ -123,16 +122,16 @@ void read_delay() noexcept {
   char* end = nullptr;
   const long value = std::strtol(text, &end, 10);
   if (end == text || *end != '\0' || value < 0 || value > 86400000) {
-    report_bad_setting("RULLOC_PURGE_DELAY_MS", text,
-                       "a delay in milliseconds (0 to 86400000) or 'off'");
+    report_bad_setting("RULLOC_PURGE_DELAY_MS", text, kDelayExpected);
     return;
   }
   delay_ms = value;
 }
 
 void read_thread_allowed() noexcept {
-  const char* text = std::getenv("RULLOC_PURGE_THREAD");
-  if (text == nullptr || text[0] == '\0') return;
+  char buffer[64];
+  const char* text = read_setting("RULLOC_PURGE_THREAD", buffer, "0 or 1");
+  if (text == nullptr) return;
   if (std::strcmp(text, "0") == 0 || std::strcmp(text, "1") == 0) {
     thread_allowed = text[0] == '1';
     return;

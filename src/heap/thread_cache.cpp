@@ -1,11 +1,10 @@
 #include "heap/thread_cache.hpp"
 
-#include <pthread.h>
-
 #include <atomic>
 
 #include "heap/class_pool.hpp"
 #include "heap/purger.hpp"
+#include "platform/platform.hpp"
 
 namespace rulloc::heap {
 
@@ -39,8 +38,6 @@ std::uint8_t join_lane() noexcept {
   lane_users[best].fetch_add(1, std::memory_order_relaxed);
   return static_cast<std::uint8_t>(best);
 }
-pthread_key_t exit_key;
-
 // Unlinks up to `count` blocks from the head of a class cache.
 FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
   FreeBlock* head = cached.head;
@@ -93,9 +90,9 @@ bool ready() noexcept {
   }
   thread_cache.flush_after = kFlushEvery;
   thread_cache.lane = join_lane();
-  // A key with a destructor is how a thread's exit is noticed without
-  // allocating; it has to be set once per thread.
-  pthread_setspecific(exit_key, &thread_cache);
+  // How a thread's exit is noticed without allocating (a pthread key's
+  // destructor); it has to be set once per thread.
+  platform::call_at_thread_exit(&thread_cache);
   return true;
 }
 
@@ -103,7 +100,7 @@ bool ready() noexcept {
 
 void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept {
   add_counters = on_flush;
-  pthread_key_create(&exit_key, at_thread_exit);
+  platform::set_thread_exit_hook(at_thread_exit);
 }
 
 std::size_t thread_lane_slow() noexcept {

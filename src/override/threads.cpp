@@ -2,7 +2,11 @@
 // where the purger's thread can start with no lock of the C library held,
 // never inside malloc or free (heap/purger.hpp). Then the C library's own
 // function, found as the next definition after ours, creates the thread.
-#include <dlfcn.h>
+//
+// The one file above src/platform/ that names the OS's thread API: defining
+// these entry points is the override layer's job, so it needs their types
+// (<pthread.h>, <threads.h>; .ci/check-layers allows exactly those here).
+// It calls the OS through the platform layer all the same.
 #include <errno.h>
 #include <pthread.h>
 #include <threads.h>
@@ -10,6 +14,7 @@
 #include <atomic>
 
 #include "heap/process_heap.hpp"
+#include "platform/platform.hpp"
 
 namespace {
 
@@ -18,7 +23,7 @@ Function next_definition(std::atomic<Function>& cached,
                          const char* name) noexcept {
   Function found = cached.load(std::memory_order_acquire);
   if (found == nullptr) {
-    found = reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+    found = reinterpret_cast<Function>(rulloc::platform::next_symbol(name));
     cached.store(found, std::memory_order_release);
   }
   return found;

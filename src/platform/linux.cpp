@@ -1,10 +1,20 @@
-// Linux implementation of the platform layer: mmap/munmap/mremap/madvise.
+// Linux implementation of the platform layer: mmap/munmap/mremap/madvise,
+// getrandom, clock_gettime, nanosleep, the environment, pthreads (a thread,
+// a key's destructor at thread exit, atfork), write and dlsym.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/single_threaded.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 #include "platform/platform.hpp"
 
@@ -68,13 +78,33 @@ bool make_guard(void* address, std::size_t length) noexcept {
   return mprotect(address, length, PROT_NONE) == 0;
 }
 
-void write_error(const char* text, std::size_t length) noexcept {
+namespace {
+
+void write_all(int descriptor, const char* text, std::size_t length) noexcept {
   while (length > 0) {
-    ssize_t written = write(STDERR_FILENO, text, length);
+    ssize_t written = write(descriptor, text, length);
     if (written <= 0) return;
     text += written;
     length -= static_cast<std::size_t>(written);
   }
+}
+
+int report_descriptor = STDERR_FILENO;
+
+}  // namespace
+
+void write_error(const char* text, std::size_t length) noexcept {
+  write_all(STDERR_FILENO, text, length);
+}
+
+void keep_report_output() noexcept {
+  // Above the standard descriptors, and not inherited by exec'd programs.
+  const int copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (copy >= 0) report_descriptor = copy;
+}
+
+void write_report(const char* text, std::size_t length) noexcept {
+  write_all(report_descriptor, text, length);
 }
 
 unsigned long long monotonic_ms() noexcept {
@@ -84,8 +114,91 @@ unsigned long long monotonic_ms() noexcept {
          static_cast<unsigned long long>(now.tv_nsec) / 1000000;
 }
 
+unsigned long long monotonic_ns() noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<unsigned long long>(now.tv_sec) * 1000000000 +
+         static_cast<unsigned long long>(now.tv_nsec);
+}
+
+void sleep_ms(unsigned long ms) noexcept {
+  timespec pause{static_cast<time_t>(ms / 1000),
+                 static_cast<long>(ms % 1000) * 1000000};
+  while (nanosleep(&pause, &pause) != 0) {
+  }
+}
+
+void yield() noexcept { sched_yield(); }
+
+bool random_bytes(void* out, std::size_t length) noexcept {
+  const ssize_t got = getrandom(out, length, GRND_NONBLOCK);
+  return got >= 0 && static_cast<std::size_t>(got) == length;
+}
+
+long environment(const char* name, char* out, std::size_t size) noexcept {
+  const char* value = std::getenv(name);  // glibc's getenv does not allocate
+  if (value == nullptr) return -1;
+  const std::size_t length = std::strlen(value);
+  if (size > 0) {
+    const std::size_t copied = length < size ? length : size - 1;
+    std::memcpy(out, value, copied);
+    out[copied] = '\0';
+  }
+  return static_cast<long>(length);
+}
+
+namespace {
+
+void* run_thread(void* body) noexcept {
+  reinterpret_cast<void (*)()>(body)();
+  return nullptr;  // not pthread_exit: it unwinds, through noexcept
+}
+
+}  // namespace
+
+bool start_thread(void (*body)(), const char* name) noexcept {
+  // The thread inherits the mask it is created with: all blocked.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attributes, 64 * 1024);
+  pthread_t thread;
+  const bool started = pthread_create(&thread, &attributes, run_thread,
+                                      reinterpret_cast<void*>(body)) == 0;
+  if (started) pthread_setname_np(thread, name);
+  pthread_attr_destroy(&attributes);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return started;
+}
+
+namespace {
+
+pthread_key_t exit_key;
+
+}  // namespace
+
+// A key with a destructor is how a thread's exit is noticed without
+// allocating; the value has to be set once per thread.
+bool set_thread_exit_hook(void (*hook)(void*)) noexcept {
+  return pthread_key_create(&exit_key, hook) == 0;
+}
+
+void call_at_thread_exit(void* value) noexcept {
+  pthread_setspecific(exit_key, value);
+}
+
+bool set_fork_hooks(void (*before)(), void (*in_parent)(),
+                    void (*in_child)()) noexcept {
+  return pthread_atfork(before, in_parent, in_child) == 0;
+}
+
 // glibc sets it to false before it creates the first thread and never back
 // (a forked child of a threaded parent may get true again: it has one).
 bool process_is_single_threaded() noexcept { return __libc_single_threaded; }
+
+void* next_symbol(const char* name) noexcept { return dlsym(RTLD_NEXT, name); }
 
 }  // namespace rulloc::platform

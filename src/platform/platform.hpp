@@ -1,6 +1,11 @@
-// The whole operating-system surface of rulloc: page size, map, unmap,
-// retire, remap and purge. One implementation file per OS (linux.cpp,
-// windows.cpp); nothing above this layer includes an OS header.
+// The whole operating-system surface of rulloc: memory (page size, map,
+// unmap, retire, reserve, remap, purge, guard), random bytes, clocks and
+// sleep, the environment, a thread of rulloc's own, a hook at thread exit,
+// fork hooks, writing reports, and the next definition of a symbol. One
+// implementation file per OS (linux.cpp, windows.cpp); nothing above this
+// layer includes an OS header or calls the OS, and .ci/check-layers checks
+// that. Every function here is safe to call from inside malloc: none
+// allocates.
 #pragma once
 
 #include <cstddef>
@@ -49,13 +54,67 @@ bool make_guard(void* address, std::size_t length) noexcept;
 // Writes `length` bytes to standard error without allocating.
 void write_error(const char* text, std::size_t length) noexcept;
 
+// Takes a copy of standard error now, for reports written much later (the
+// statistics at exit): some programs close their stderr before that (GNU
+// coreutils, in an atexit handler). Without a copy (never taken, or the OS
+// refused), write_report() writes to standard error itself.
+void keep_report_output() noexcept;
+void write_report(const char* text, std::size_t length) noexcept;
+
 // Milliseconds of a clock that never goes back; no lock, no allocation.
 unsigned long long monotonic_ms() noexcept;
+// The same clock in nanoseconds (or its finest unit, scaled to them).
+unsigned long long monotonic_ns() noexcept;
+
+// Sleeps the calling thread for `ms` milliseconds (all of them: a signal
+// does not cut the sleep short).
+void sleep_ms(unsigned long ms) noexcept;
+
+// Gives the CPU to another thread that can run: a spinning thread's way to
+// let a preempted lock holder finish.
+void yield() noexcept;
+
+// Fills `length` bytes from the OS's random source without blocking. False
+// when it gave fewer (too early in boot, or no such source): the caller
+// then has to do with weaker randomness.
+bool random_bytes(void* out, std::size_t length) noexcept;
+
+// Copies the value of the environment variable `name` into `out` (at most
+// `size` - 1 bytes and a NUL) without allocating. Returns the value's whole
+// length, so a result >= `size` means the copy was cut short, or -1 when
+// the variable is not set.
+long environment(const char* name, char* out, std::size_t size) noexcept;
+
+// Starts a thread of rulloc's own that runs `body` once, then ends: detached
+// (nobody waits for it), with a small stack (64 KiB: its loop calls nothing
+// deep), every signal blocked so that it never takes one of the program's,
+// and `name` (15 characters at most) where tools show thread names. False
+// when the OS refuses.
+bool start_thread(void (*body)(), const char* name) noexcept;
+
+// Once per process: from then on `hook` runs in each thread that called
+// call_at_thread_exit(), as that thread exits, with the value it gave. False
+// when the OS has no room for the hook.
+bool set_thread_exit_hook(void (*hook)(void*)) noexcept;
+// Has the hook run at the calling thread's exit with `value` (not nullptr).
+void call_at_thread_exit(void* value) noexcept;
+
+// Has fork() call `before` in the parent before it forks, then `in_parent`
+// in the parent and `in_child` in the child once it has. False when the OS
+// refuses; true and nothing to do where there is no fork().
+bool set_fork_hooks(void (*before)(), void (*in_parent)(),
+                    void (*in_child)()) noexcept;
 
 // True while the process has never had a second thread, as the C library
 // knows it: then no other thread can hold a lock of the library's thread
 // code (its stack cache), so starting a thread cannot wait for one. False
 // where the OS cannot tell.
 bool process_is_single_threaded() noexcept;
+
+// The definition of the function `name` that comes after rulloc's own in
+// the order the dynamic linker searches (dlsym(RTLD_NEXT) from the object
+// rulloc is linked into): the C library's, for the functions the override
+// layer wraps. nullptr when there is none (and always on Windows).
+void* next_symbol(const char* name) noexcept;
 
 }  // namespace rulloc::platform

@@ -1,4 +1,6 @@
-// Windows implementation of the platform layer: VirtualAlloc/VirtualFree.
+// Windows implementation of the platform layer: VirtualAlloc/VirtualFree,
+// rand_s, QueryPerformanceCounter, Sleep, GetEnvironmentVariableA,
+// CreateThread, FlsAlloc's callback at thread exit, WriteFile.
 //
 // Differences from POSIX that the contract of platform.hpp hides:
 // - VirtualAlloc places mappings on the allocation granularity (64 KiB) but
@@ -11,16 +13,28 @@
 // - There is no mremap: remap() always says no and callers copy instead.
 // - MEM_RESET keeps the pages committed and lets the OS drop their contents,
 //   which is what madvise(MADV_DONTNEED) does for purge().
+// - Stubs, where Windows has nothing to match: set_fork_hooks() (there is no
+//   fork) does nothing, process_is_single_threaded() always says false,
+//   next_symbol() always finds nothing (no override layer is built here),
+//   and start_thread() blocks no signals (a Windows thread takes none; a
+//   console's Ctrl+C runs on a thread of its own) and names the thread only
+//   where SetThreadDescription exists (Windows 10 1607 and later).
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
 #ifndef NOMINMAX
 #define NOMINMAX
 #endif
+// rand_s() is declared by <stdlib.h> only with this.
+#ifndef _CRT_RAND_S
+#define _CRT_RAND_S
+#endif
 #include <windows.h>
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include "platform/platform.hpp"
 
@@ -91,8 +105,9 @@ bool make_guard(void* address, std::size_t length) noexcept {
   return VirtualProtect(address, length, PAGE_NOACCESS, &old_protection) != 0;
 }
 
-void write_error(const char* text, std::size_t length) noexcept {
-  HANDLE handle = GetStdHandle(STD_ERROR_HANDLE);
+namespace {
+
+void write_all(HANDLE handle, const char* text, std::size_t length) noexcept {
   if (handle == nullptr || handle == INVALID_HANDLE_VALUE) return;
   while (length > 0) {
     const DWORD chunk =
@@ -106,9 +121,187 @@ void write_error(const char* text, std::size_t length) noexcept {
   }
 }
 
-unsigned long long monotonic_ms() noexcept { return GetTickCount64(); }
+HANDLE report_handle = nullptr;  // none kept: standard error
+
+}  // namespace
+
+void write_error(const char* text, std::size_t length) noexcept {
+  write_all(GetStdHandle(STD_ERROR_HANDLE), text, length);
+}
+
+void keep_report_output() noexcept {
+  HANDLE process = GetCurrentProcess();
+  HANDLE copy = nullptr;
+  if (DuplicateHandle(process, GetStdHandle(STD_ERROR_HANDLE), process, &copy,
+                      0, FALSE, DUPLICATE_SAME_ACCESS)) {
+    report_handle = copy;
+  }
+}
+
+void write_report(const char* text, std::size_t length) noexcept {
+  write_all(
+      report_handle != nullptr ? report_handle : GetStdHandle(STD_ERROR_HANDLE),
+      text, length);
+}
+
+namespace {
+
+// QueryPerformanceCounter's ticks per second, fixed at boot.
+unsigned long long counter_frequency() noexcept {
+  static std::atomic<unsigned long long> cached{0};
+  unsigned long long frequency = cached.load(std::memory_order_relaxed);
+  if (frequency == 0) {
+    LARGE_INTEGER value;
+    QueryPerformanceFrequency(&value);
+    frequency = value.QuadPart > 0
+                    ? static_cast<unsigned long long>(value.QuadPart)
+                    : 1;
+    cached.store(frequency, std::memory_order_relaxed);
+  }
+  return frequency;
+}
+
+// The counter in `unit`s per second, without overflowing the product.
+unsigned long long counter_in(unsigned long long unit) noexcept {
+  LARGE_INTEGER value;
+  QueryPerformanceCounter(&value);
+  const auto ticks = static_cast<unsigned long long>(value.QuadPart);
+  const unsigned long long frequency = counter_frequency();
+  return ticks / frequency * unit + ticks % frequency * unit / frequency;
+}
+
+}  // namespace
+
+// Not GetTickCount64: it moves in steps of 10 to 16 ms.
+unsigned long long monotonic_ms() noexcept { return counter_in(1000); }
+
+unsigned long long monotonic_ns() noexcept { return counter_in(1000000000); }
+
+void sleep_ms(unsigned long ms) noexcept {
+  // Sleep() takes up to 49 days at a time; INFINITE (all ones) is forever.
+  while (ms > 0) {
+    const DWORD part =
+        ms > 0x7FFFFFFFul ? 0x7FFFFFFFul : static_cast<DWORD>(ms);
+    Sleep(part);
+    ms -= part;
+  }
+}
+
+void yield() noexcept { SwitchToThread(); }
+
+bool random_bytes(void* out, std::size_t length) noexcept {
+  // rand_s: RtlGenRandom, the system's random source, 32 bits at a time.
+  auto* bytes = static_cast<unsigned char*>(out);
+  while (length > 0) {
+    unsigned int value;
+    if (rand_s(&value) != 0) return false;
+    const std::size_t part = length < sizeof(value) ? length : sizeof(value);
+    std::memcpy(bytes, &value, part);
+    bytes += part;
+    length -= part;
+  }
+  return true;
+}
+
+long environment(const char* name, char* out, std::size_t size) noexcept {
+  // Not getenv: the C runtime may build its copy of the environment with
+  // malloc on first use. GetEnvironmentVariableA reads the process's own.
+  char empty[1];
+  if (size == 0) {
+    out = empty;
+    size = 1;
+  }
+  const DWORD room =
+      size > 0x7FFFFFFFu ? 0x7FFFFFFFu : static_cast<DWORD>(size);
+  SetLastError(ERROR_SUCCESS);
+  DWORD length = GetEnvironmentVariableA(name, out, room);
+  if (length == 0) {
+    out[0] = '\0';
+    return GetLastError() == ERROR_ENVVAR_NOT_FOUND ? -1 : 0;
+  }
+  if (length < room) return static_cast<long>(length);
+  // Too long: `length` counts the NUL. Keep what fits, cut to size - 1.
+  const long whole = static_cast<long>(length - 1);
+  char* value = static_cast<char*>(
+      VirtualAlloc(nullptr, length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE));
+  if (value != nullptr) {
+    if (GetEnvironmentVariableA(name, value, length) == length - 1) {
+      std::memcpy(out, value, room - 1);
+    }
+    VirtualFree(value, 0, MEM_RELEASE);
+  }
+  out[room - 1] = '\0';
+  return whole;
+}
+
+namespace {
+
+DWORD WINAPI run_thread(LPVOID body) noexcept {
+  reinterpret_cast<void (*)()>(body)();
+  return 0;
+}
+
+using SetDescription = HRESULT(WINAPI*)(HANDLE, PCWSTR);
+
+void name_thread(HANDLE thread, const char* name) noexcept {
+  HMODULE kernel = GetModuleHandleA("kernel32.dll");
+  if (kernel == nullptr) return;
+  const auto set = reinterpret_cast<SetDescription>(
+      reinterpret_cast<void*>(GetProcAddress(kernel, "SetThreadDescription")));
+  if (set == nullptr) return;
+  wchar_t wide[16];
+  std::size_t i = 0;
+  for (; i + 1 < sizeof(wide) / sizeof(wide[0]) && name[i] != '\0'; ++i) {
+    wide[i] = static_cast<wchar_t>(static_cast<unsigned char>(name[i]));
+  }
+  wide[i] = L'\0';
+  set(thread, wide);
+}
+
+}  // namespace
+
+bool start_thread(void (*body)(), const char* name) noexcept {
+  HANDLE thread = CreateThread(nullptr, 64 * 1024, run_thread,
+                               reinterpret_cast<void*>(body),
+                               STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
+  if (thread == nullptr) return false;
+  name_thread(thread, name);
+  CloseHandle(thread);  // detached: nobody waits for it
+  return true;
+}
+
+namespace {
+
+DWORD exit_slot = FLS_OUT_OF_INDEXES;
+void (*exit_hook)(void*) = nullptr;
+
+void WINAPI run_exit_hook(void* value) noexcept {
+  if (value != nullptr) exit_hook(value);
+}
+
+}  // namespace
+
+// A fiber-local slot's callback runs as each thread (fiber) that set a
+// value exits, like a pthread key's destructor.
+bool set_thread_exit_hook(void (*hook)(void*)) noexcept {
+  exit_hook = hook;
+  exit_slot = FlsAlloc(run_exit_hook);
+  return exit_slot != FLS_OUT_OF_INDEXES;
+}
+
+void call_at_thread_exit(void* value) noexcept {
+  if (exit_slot != FLS_OUT_OF_INDEXES) FlsSetValue(exit_slot, value);
+}
+
+// No fork() on Windows.
+bool set_fork_hooks(void (*)(), void (*)(), void (*)()) noexcept {
+  return true;
+}
 
 // Windows cannot tell cheaply; the answer that is always safe.
 bool process_is_single_threaded() noexcept { return false; }
+
+// No override layer is built for Windows, so nothing wraps a function.
+void* next_symbol(const char*) noexcept { return nullptr; }
 
 }  // namespace rulloc::platform
