@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t iterations = a.n(500'000, 10);
+  const uint64_t iterations = a.n(2'500'000, 10);
   const uint64_t writes = 1000;
   const size_t objsize = 8;
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);

@@ -11,6 +11,15 @@
 //  - std::vector of a 64-byte-aligned struct (aligned operator new), whose
 //    alignment is checked.
 // The contents are folded into the checksum and the map sizes are checked.
+//
+// --phase rounds runs the other way C++ programs use containers: whole
+// structures built and destroyed in rounds. Each round a thread builds a
+// std::vector of 100 000 std::string (4..63 characters plus a number, so
+// most are beyond the small-string buffer), a std::map keyed by 30 000 of
+// them and an std::unordered_map of 1000 vectors holding 20 000 copies, checks
+// and hashes them, and destroys it all at the end of the round: bulk
+// allocation followed by bulk release, on every thread at once.
+// The default, --phase mixed, is the churn above.
 #include <map>
 #include <string>
 #include <thread>
@@ -95,18 +104,70 @@ uint64_t run_thread(int t, uint64_t rounds) {
   return sum;
 }
 
+uint64_t run_rounds(int t, uint64_t rounds) {
+  bench::Rng rng(9001 + static_cast<uint64_t>(t));
+  uint64_t sum = 0;
+  constexpr size_t kStrings = 100000;
+  for (uint64_t round = 0; round < rounds; ++round) {
+    std::vector<std::string> strs;  // grown by push_back, no reserve
+    for (size_t i = 0; i < kStrings; ++i) {
+      std::string s(4 + rng.next() % 60, static_cast<char>('a' + i % 26));
+      s += std::to_string(i);
+      strs.push_back(std::move(s));
+    }
+    std::map<std::string, uint32_t> byname;
+    for (uint32_t i = 0; i < 30000; ++i) byname.emplace(strs[rng.next() % kStrings], i);
+    std::unordered_map<uint64_t, std::vector<std::string>> groups;
+    for (int i = 0; i < 20000; ++i) groups[rng.next() % 1000].push_back(strs[rng.next() % kStrings]);
+    // Check what was built, and fold it into the checksum.
+    for (size_t i = 0; i < kStrings; ++i) {
+      const std::string& s = strs[i];
+      if (s.size() < 5 || s[0] != static_cast<char>('a' + i % 26) || s.back() != static_cast<char>('0' + i % 10))
+        bench::fail("string contents", s.data(), s.size(), i);
+      sum += hash_str(s);
+    }
+    if (byname.size() > 30000) bench::fail("map size", &byname, byname.size(), 0);
+    for (const auto& [k, v] : byname) sum = sum * 31 + hash_str(k) + v;
+    size_t copies = 0;
+    for (const auto& [g, v] : groups) {
+      copies += v.size();
+      sum += g * v.size() + hash_str(v.back());
+    }
+    if (copies != 20000) bench::fail("group copies", &groups, copies, 0);
+    sum = bench::mix(sum + round);
+  }  // everything built in the round is destroyed here
+  return sum;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t rounds = a.n(1500, 20);
+  // --phase mixed|rounds is ours; the rest goes to the common parser.
+  bool rounds_phase = false;
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--phase" && i + 1 < argc) {
+      const std::string_view v = argv[++i];
+      if (v != "mixed" && v != "rounds") {
+        std::fprintf(stderr, "%s: --phase mixed|rounds\n", argv[0]);
+        return 2;
+      }
+      rounds_phase = v == "rounds";
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  const bench::Args a = bench::parse_args(static_cast<int>(rest.size()), rest.data());
+  const uint64_t rounds = rounds_phase ? a.n(24, 1) : a.n(5000, 20);
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < a.threads; ++t)
-    threads.emplace_back([&, t] { sums[static_cast<size_t>(t)] = run_thread(t, rounds); });
+    threads.emplace_back([&, t] {
+      sums[static_cast<size_t>(t)] = rounds_phase ? run_rounds(t, rounds) : run_thread(t, rounds);
+    });
   for (auto& th : threads) th.join();
   uint64_t sum = 0;
   for (uint64_t s : sums) sum = bench::mix(sum ^ s);
-  bench::report("containers", sum, rounds * static_cast<uint64_t>(a.threads));
+  bench::report(rounds_phase ? "containers-rounds" : "containers", sum, rounds * static_cast<uint64_t>(a.threads));
   return 0;
 }

@@ -90,8 +90,8 @@ uint64_t run_thread(int t, uint64_t simple_rounds, uint64_t random_steps) {
 
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t simple_rounds = a.n(200, 2);
-  const uint64_t random_steps = a.n(8'000'000, 1000);
+  const uint64_t simple_rounds = a.n(600, 2);
+  const uint64_t random_steps = a.n(24'000'000, 1000);
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);
   if (a.threads == 1) {
     sums[0] = run_thread(0, simple_rounds, random_steps);

@@ -24,7 +24,7 @@ struct Slot {
 
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t steps = a.n(100, 20);
+  const uint64_t steps = a.n(1000, 20);
   const double lo = std::log(64.0 * 1024), hi = std::log(16.0 * 1024 * 1024);
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);
   std::vector<std::thread> threads;

@@ -89,7 +89,7 @@ void* worker(void* arg) {
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
   const size_t blocks = 2000;
-  g.generations = a.n(400, 2);
+  g.generations = a.n(1200, 2);
   g.rounds = 20000;
   std::vector<Chain> chains(static_cast<size_t>(a.threads));
   bench::Rng init(42);

@@ -24,7 +24,7 @@ struct Block {
 
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t rounds = a.n(600, 4);
+  const uint64_t rounds = a.n(3000, 4);
   const size_t per_thread = 1000;
   const auto T = static_cast<size_t>(a.threads);
   std::vector<std::vector<Block>> handoff(T), next(T);

@@ -32,7 +32,7 @@ uint32_t pareto_size(bench::Rng& rng) {
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
   const size_t slots = 100000;
-  const uint64_t steps = a.n(3'000'000, 1000);
+  const uint64_t steps = a.n(9'000'000, 1000);
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < a.threads; ++t) {

@@ -40,7 +40,7 @@ uint64_t verify(const Buf& b, size_t upto) {
 
 int main(int argc, char** argv) {
   const bench::Args a = bench::parse_args(argc, argv);
-  const uint64_t steps = a.n(600'000, 1000);
+  const uint64_t steps = a.n(2'100'000, 1000);
   const size_t limit = 128 * 1024;
   std::vector<uint64_t> sums(static_cast<size_t>(a.threads), 0);
   std::vector<std::thread> threads;
