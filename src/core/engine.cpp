@@ -1,5 +1,5 @@
-// rulloc::detail::Engine: validates requests, picks buckets, and resolves
-// caller pointers back to block headers.
+// rulloc::detail::Engine and its extension core::LanedEngine: validate
+// requests, pick buckets, and resolve caller pointers back to block headers.
 #include "rulloc/detail/engine.hpp"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "base/misuse.hpp"
 #include "core/bucket.hpp"
 #include "core/free_list.hpp"
+#include "core/laned_engine.hpp"
 #include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 
@@ -98,6 +99,103 @@ std::size_t effective_align(std::size_t align) noexcept {
   return std::max(align, base::kPointerSize);
 }
 
+// The engine's work, shared by the public calls (lane 0, named after
+// themselves) and the process heap's (core::LanedEngine: its lanes, its
+// callers' names).
+class Buckets {
+ public:
+  Buckets(BucketStorage* storage, std::size_t count) noexcept
+      : storage_(storage), count_(count) {}
+
+  Bucket& at(std::size_t index) const noexcept {
+    return bucket_at(storage_, index);
+  }
+
+  std::size_t bucket_for(std::size_t size, std::size_t lane) const noexcept {
+    for (std::size_t i = 0; i < count_; ++i) {
+      const std::size_t limit = at(i).limit();
+      if (size > limit) continue;
+      std::size_t lanes = 1;
+      while (i + lanes < count_ && at(i + lanes).limit() == limit) ++lanes;
+      return i + lane % lanes;
+    }
+    return count_;
+  }
+
+  Allocation allocate(Layout layout, bool zeroed, std::size_t lane,
+                      const char* operation) const noexcept {
+    if (!valid_align(layout.align)) return {nullptr, 0};
+    const std::size_t needed = core::size_needed(layout);
+    if (needed == 0) return {nullptr, 0};
+    return at(bucket_for(layout.size, lane))
+        .allocate(needed, effective_align(layout.align), zeroed, operation);
+  }
+
+  std::size_t deallocate(void* pointer, const char* operation) const noexcept {
+    if (pointer == nullptr) return 0;
+    BlockHeader* block = resolve(pointer, operation, count_ + 1);
+    const auto usable = static_cast<std::size_t>(
+        block->end() - static_cast<std::byte*>(pointer));
+    at(block->bucket).deallocate(block, operation);
+    return usable;
+  }
+
+  Allocation grow(void* pointer, Layout old_layout, Layout new_layout,
+                  bool zeroed, std::size_t lane,
+                  const char* operation) const noexcept {
+    if (new_layout.size < old_layout.size) return {nullptr, 0};
+    Allocation grown = resize(pointer, old_layout, new_layout, operation, lane);
+    if (grown.ptr != nullptr && zeroed) {
+      std::memset(static_cast<std::byte*>(grown.ptr) + old_layout.size, 0,
+                  new_layout.size - old_layout.size);
+    }
+    return grown;
+  }
+
+  Allocation shrink(void* pointer, Layout old_layout, Layout new_layout,
+                    std::size_t lane, const char* operation) const noexcept {
+    if (new_layout.size > old_layout.size) return {nullptr, 0};
+    return resize(pointer, old_layout, new_layout, operation, lane);
+  }
+
+  std::size_t usable_size(const void* pointer,
+                          const char* operation) const noexcept {
+    if (pointer == nullptr) return 0;
+    BlockHeader* block = resolve(pointer, operation, count_ + 1);
+    return static_cast<std::size_t>(block->end() -
+                                    static_cast<const std::byte*>(pointer));
+  }
+
+ private:
+  Allocation resize(void* pointer, Layout old_layout, Layout new_layout,
+                    const char* operation, std::size_t lane) const noexcept {
+    const std::size_t needed = core::size_needed(new_layout);
+    if (pointer == nullptr || !valid_align(new_layout.align) || needed == 0) {
+      return {nullptr, 0};
+    }
+    BlockHeader* block = resolve(pointer, operation, count_ + 1);
+    auto* bytes = static_cast<std::byte*>(pointer);
+    const std::size_t usable = static_cast<std::size_t>(block->end() - bytes);
+    const std::size_t keep =
+        std::min({old_layout.size, new_layout.size, usable});
+    const std::size_t align = effective_align(new_layout.align);
+    Bucket& from = at(block->bucket);
+    Bucket& to = at(bucket_for(new_layout.size, lane));
+    if (to.limit() == from.limit()) {
+      return from.resize(block, bytes, keep, needed, align, operation);
+    }
+    // Another bucket always means a move.
+    Allocation moved = to.allocate(needed, align, false, operation);
+    if (moved.ptr == nullptr) return moved;
+    std::memcpy(moved.ptr, pointer, keep);
+    from.deallocate(block, operation);
+    return moved;
+  }
+
+  BucketStorage* storage_;
+  std::size_t count_;
+};
+
 }  // namespace
 
 Engine::Engine(BucketStorage* buckets, const std::size_t* limits,
@@ -113,91 +211,28 @@ Engine::~Engine() {
   for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).~Bucket();
 }
 
-Allocation Engine::allocate(Layout layout, bool zeroed, std::size_t lane,
-                            const char* operation) noexcept {
-  if (!valid_align(layout.align)) return {nullptr, 0};
-  const std::size_t needed = core::size_needed(layout);
-  if (needed == 0) return {nullptr, 0};
-  return bucket_at(buckets_, bucket_for(layout.size, lane))
-      .allocate(needed, effective_align(layout.align), zeroed, operation);
+Allocation Engine::allocate(Layout layout, bool zeroed) noexcept {
+  return Buckets(buckets_, count_).allocate(layout, zeroed, 0, "allocate");
 }
 
-std::size_t Engine::deallocate(void* pointer, const char* operation) noexcept {
-  if (pointer == nullptr) return 0;
-  BlockHeader* block = resolve(pointer, operation, count_ + 1);
-  const auto usable =
-      static_cast<std::size_t>(block->end() - static_cast<std::byte*>(pointer));
-  bucket_at(buckets_, block->bucket).deallocate(block, operation);
-  return usable;
-}
-
-Allocation Engine::resize(void* pointer, Layout old_layout, Layout new_layout,
-                          const char* operation, std::size_t lane) noexcept {
-  const std::size_t needed = core::size_needed(new_layout);
-  if (pointer == nullptr || !valid_align(new_layout.align) || needed == 0) {
-    return {nullptr, 0};
-  }
-  BlockHeader* block = resolve(pointer, operation, count_ + 1);
-  auto* bytes = static_cast<std::byte*>(pointer);
-  const std::size_t usable = static_cast<std::size_t>(block->end() - bytes);
-  const std::size_t keep = std::min({old_layout.size, new_layout.size, usable});
-  const std::size_t align = effective_align(new_layout.align);
-  Bucket& from = bucket_at(buckets_, block->bucket);
-  Bucket& to = bucket_at(buckets_, bucket_for(new_layout.size, lane));
-  if (to.limit() == from.limit()) {
-    return from.resize(block, bytes, keep, needed, align, operation);
-  }
-  // Another bucket always means a move.
-  Allocation moved = to.allocate(needed, align, false, operation);
-  if (moved.ptr == nullptr) return moved;
-  std::memcpy(moved.ptr, pointer, keep);
-  from.deallocate(block, operation);
-  return moved;
+std::size_t Engine::deallocate(void* pointer) noexcept {
+  return Buckets(buckets_, count_).deallocate(pointer, "deallocate");
 }
 
 Allocation Engine::grow(void* pointer, Layout old_layout, Layout new_layout,
-                        bool zeroed, std::size_t lane,
-                        const char* operation) noexcept {
-  if (new_layout.size < old_layout.size) return {nullptr, 0};
-  Allocation grown = resize(pointer, old_layout, new_layout, operation, lane);
-  if (grown.ptr != nullptr && zeroed) {
-    std::memset(static_cast<std::byte*>(grown.ptr) + old_layout.size, 0,
-                new_layout.size - old_layout.size);
-  }
-  return grown;
+                        bool zeroed) noexcept {
+  return Buckets(buckets_, count_)
+      .grow(pointer, old_layout, new_layout, zeroed, 0, "grow");
 }
 
-Allocation Engine::shrink(void* pointer, Layout old_layout, Layout new_layout,
-                          std::size_t lane, const char* operation) noexcept {
-  if (new_layout.size > old_layout.size) return {nullptr, 0};
-  return resize(pointer, old_layout, new_layout, operation, lane);
+Allocation Engine::shrink(void* pointer, Layout old_layout,
+                          Layout new_layout) noexcept {
+  return Buckets(buckets_, count_)
+      .shrink(pointer, old_layout, new_layout, 0, "shrink");
 }
 
-std::size_t Engine::usable_size(const void* pointer,
-                                const char* operation) const noexcept {
-  if (pointer == nullptr) return 0;
-  BlockHeader* block = resolve(pointer, operation, count_ + 1);
-  return static_cast<std::size_t>(block->end() -
-                                  static_cast<const std::byte*>(pointer));
-}
-
-std::size_t Engine::bucket_for(std::size_t size,
-                               std::size_t lane) const noexcept {
-  for (std::size_t i = 0; i < count_; ++i) {
-    const std::size_t limit = bucket_at(buckets_, i).limit();
-    if (size > limit) continue;
-    std::size_t lanes = 1;
-    while (i + lanes < count_ &&
-           bucket_at(buckets_, i + lanes).limit() == limit) {
-      ++lanes;
-    }
-    return i + lane % lanes;
-  }
-  return count_;
-}
-
-std::size_t Engine::limit_for(std::size_t size) const noexcept {
-  return bucket_at(buckets_, bucket_for(size, 0)).limit();
+std::size_t Engine::usable_size(const void* pointer) const noexcept {
+  return Buckets(buckets_, count_).usable_size(pointer, "usable_size");
 }
 
 BucketStats Engine::stats(std::size_t bucket) const noexcept {
@@ -227,16 +262,54 @@ std::size_t Engine::trim_unused() noexcept {
   return released;
 }
 
-void Engine::lock_all() noexcept {
-  for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).lock();
-}
-
-void Engine::unlock_all() noexcept {
-  for (std::size_t i = count_ + 1; i-- > 0;) bucket_at(buckets_, i).unlock();
-}
-
 void Engine::dump(std::ostream& out) const {
   for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).dump(out);
 }
 
 }  // namespace rulloc::detail
+
+namespace rulloc::core {
+
+using detail::Buckets;
+
+Allocation LanedEngine::allocate(Layout layout, bool zeroed, std::size_t lane,
+                                 const char* operation) noexcept {
+  return Buckets(buckets_, count_).allocate(layout, zeroed, lane, operation);
+}
+
+std::size_t LanedEngine::deallocate(void* pointer,
+                                    const char* operation) noexcept {
+  return Buckets(buckets_, count_).deallocate(pointer, operation);
+}
+
+Allocation LanedEngine::reallocate(void* pointer, Layout old_layout,
+                                   Layout new_layout, std::size_t lane,
+                                   const char* operation) noexcept {
+  const Buckets buckets(buckets_, count_);
+  return new_layout.size >= old_layout.size
+             ? buckets.grow(pointer, old_layout, new_layout, false, lane,
+                            operation)
+             : buckets.shrink(pointer, old_layout, new_layout, lane, operation);
+}
+
+std::size_t LanedEngine::usable_size(const void* pointer,
+                                     const char* operation) const noexcept {
+  return Buckets(buckets_, count_).usable_size(pointer, operation);
+}
+
+std::size_t LanedEngine::limit_for(std::size_t size) const noexcept {
+  const Buckets buckets(buckets_, count_);
+  return buckets.at(buckets.bucket_for(size, 0)).limit();
+}
+
+void LanedEngine::lock_all() noexcept {
+  const Buckets buckets(buckets_, count_);
+  for (std::size_t i = 0; i <= count_; ++i) buckets.at(i).lock();
+}
+
+void LanedEngine::unlock_all() noexcept {
+  const Buckets buckets(buckets_, count_);
+  for (std::size_t i = count_ + 1; i-- > 0;) buckets.at(i).unlock();
+}
+
+}  // namespace rulloc::core

@@ -9,6 +9,7 @@
 
 #include "base/alignment.hpp"
 #include "base/misuse.hpp"
+#include "core/laned_engine.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/purger.hpp"
 #include "heap/secure.hpp"
@@ -17,13 +18,12 @@
 #include "heap/slab.hpp"
 #include "heap/thread_cache.hpp"
 #include "platform/platform.hpp"
-#include "rulloc/detail/engine.hpp"
 
 namespace rulloc::heap {
 namespace {
 
 using detail::BucketStorage;
-using detail::Engine;
+using Engine = core::LanedEngine;
 
 // Small blocks (up to kMaxSmallSize) live in slabs; the engine serves the
 // rest. Up to 256 KiB: one bucket per lane (each thread uses one,
@@ -414,16 +414,3 @@ void print_stats() noexcept {
 }
 
 }  // namespace rulloc::heap
-
-extern "C" int rulloc_get_malloc_stats(rulloc_malloc_stats* out) {
-  rulloc::heap::get_stats(out);
-  return 0;
-}
-
-extern "C" void rulloc_print_malloc_stats(void) { rulloc::heap::print_stats(); }
-
-extern "C" size_t rulloc_trim(void) { return rulloc::heap::trim(); }
-
-extern "C" unsigned long long rulloc_purge_rounds(void) {
-  return rulloc::heap::purge_rounds();
-}

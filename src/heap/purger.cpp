@@ -4,10 +4,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/laned_engine.hpp"
 #include "heap/segments.hpp"
 #include "heap/thread_cache.hpp"
 #include "platform/platform.hpp"
-#include "rulloc/detail/engine.hpp"
 
 namespace rulloc::heap {
 
@@ -22,7 +22,7 @@ constexpr std::size_t kStartBytes = std::size_t{8} << 20;
 // The thread wakes this often to leave soon after the program's last thread.
 constexpr long kWakeMs = 50;
 
-detail::Engine* engine = nullptr;
+core::LanedEngine* engine = nullptr;
 long delay_ms = kDefaultDelayMs;
 bool thread_allowed = true;
 std::atomic<bool> thread_started{false};  // created, or being created
@@ -147,7 +147,7 @@ long purger_read_delay() noexcept {
   return delay_ms;
 }
 
-void purger_configure(detail::Engine* target) noexcept {
+void purger_configure(core::LanedEngine* target) noexcept {
   engine = target;
   // Free slabs keep their pages until a round comes (or forever, when
   // off): a program that frees and allocates again reuses them without

@@ -32,8 +32,8 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace rulloc::detail {
-class Engine;
+namespace rulloc::core {
+class LanedEngine;
 }
 
 namespace rulloc::heap {
@@ -42,7 +42,7 @@ namespace rulloc::heap {
 // stderr and ignored), and returns the delay (-1: off); then
 // purger_configure() once the engine exists.
 long purger_read_delay() noexcept;
-void purger_configure(detail::Engine* engine) noexcept;
+void purger_configure(core::LanedEngine* engine) noexcept;
 
 // Every path that gives memory back to the heap (free, realloc, sized and
 // aligned deletes, thread exit) calls this with no heap lock held.

@@ -39,6 +39,34 @@ if grep -rlF -e "$root/src" -e "$build" "$prefix/lib/cmake" "$prefix/lib/pkgconf
   fail "the installed package refers to the build or source tree"
 fi
 
+echo "== installed headers: the public API only, each complete on its own"
+# Exactly these: a header added to include/rulloc/ must be added here too,
+# on purpose (the private ones live in src/).
+expected="rulloc/detail/engine.hpp rulloc/layout.hpp rulloc/malloc.h rulloc/rulloc.h rulloc/rulloc.hpp"
+installed=$(cd "$prefix/include" && find rulloc -type f | LC_ALL=C sort | tr '\n' ' ')
+[[ "${installed% }" == "$expected" ]] ||
+  fail "installed headers are '${installed% }', expected '$expected'"
+# Each one compiles alone against the prefix and nothing else: every header
+# it includes is a standard one or installed too.
+for header in $expected; do
+  # Quoted includes must name an installed file.
+  while read -r included; do
+    [[ -f "$prefix/include/$included" ]] ||
+      fail "$header includes \"$included\", which is not installed"
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' \
+             "$prefix/include/$header")
+  printf '#include <%s>\n#include <%s>\nint main(void) { return 0; }\n' \
+    "$header" "$header" >"$tmp/alone.cpp"
+  "$cxx" -std=c++20 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" \
+    "$tmp/alone.cpp" ||
+    fail "$header does not compile on its own against the installed tree"
+  if [[ $header == *.h ]]; then
+    cp "$tmp/alone.cpp" "$tmp/alone.c"
+    "$cc" -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" \
+      "$tmp/alone.c" || fail "$header does not compile as C on its own"
+  fi
+done
+
 echo "== CMake consumer"
 cmake -S "$here" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \

@@ -1,0 +1,23 @@
+// The rulloc_* functions of rulloc/malloc.h: the process heap's figures, an
+// explicit trim and the purger's rounds, as C entry points beside the malloc
+// family they describe. The heap itself exports nothing (src/heap/ has no
+// extern "C"; .ci/check-layers checks that).
+#include "heap/process_heap.hpp"
+#include "rulloc/malloc.h"
+
+#define RULLOC_EXPORT extern "C" __attribute__((visibility("default")))
+
+RULLOC_EXPORT int rulloc_get_malloc_stats(rulloc_malloc_stats* out) {
+  rulloc::heap::get_stats(out);
+  return 0;
+}
+
+RULLOC_EXPORT void rulloc_print_malloc_stats(void) {
+  rulloc::heap::print_stats();
+}
+
+RULLOC_EXPORT size_t rulloc_trim(void) { return rulloc::heap::trim(); }
+
+RULLOC_EXPORT unsigned long long rulloc_purge_rounds(void) {
+  return rulloc::heap::purge_rounds();
+}
