@@ -51,14 +51,14 @@ constexpr std::size_t kMiB = std::size_t{1} << 20;
 constexpr std::size_t kMaxLive = 256;
 // Big blocks are few and bounded, so a run stays fast: at most 3 large ones
 // (over 16 MiB) live and 6 per input, 128 MiB of big ones (over 256 KiB)
-// live, and 1 GiB of bytes written and read per input; past those, a big
+// live, and 256 MiB of bytes written and read per input; past those, a big
 // request is cut down to a small one.
 constexpr std::size_t kBig = 256 * 1024;
 constexpr std::size_t kLarge = 16 * kMiB;
 constexpr int kMaxLargeLive = 3;
 constexpr int kMaxLargePerInput = 6;
 constexpr std::size_t kMaxBigBytes = 128 * kMiB;
-constexpr std::size_t kMaxWorkBytes = 1024 * kMiB;
+constexpr std::size_t kMaxWorkBytes = 256 * kMiB;
 constexpr std::size_t kMaxAlign = 2 * kMiB;
 
 // A template, so that the call below is only compiled once it resolves to
@@ -352,11 +352,12 @@ class Run {
     work_ += block.usable;
   }
 
-  // Now and then: every live block but the big ones (those are verified
-  // when used and freed), and the heap's own invariants.
+  // Now and then: every live slab block, where neighbours are closest
+  // (engine blocks are verified whenever they are used and freed), and the
+  // heap's own invariants.
   void sweep(const char* when) {
     for (const Block& block : live_) {
-      if (block.usable <= kBig) verify(block, when);
+      if (block.usable <= heap::kMaxSmallSize) verify(block, when);
     }
     check_process_heap(when);
   }
