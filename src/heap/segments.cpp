@@ -68,11 +68,11 @@ void mark(const Segment* segment) noexcept {
 // Maps twice the size and unmaps the ends, so the segment is aligned to its
 // size (mmap only promises pages).
 Segment* map_segment() noexcept {
-  const auto base = static_cast<std::byte*>(platform::map(2 * kSegmentBytes));
-  if (base == nullptr) return nullptr;
-  std::byte* aligned = base::align_up(base, kSegmentBytes);
-  const auto head = static_cast<std::size_t>(aligned - base);
-  if (head > 0) platform::unmap(base, head);
+  const auto mapped = static_cast<std::byte*>(platform::map(2 * kSegmentBytes));
+  if (mapped == nullptr) return nullptr;
+  std::byte* aligned = base::align_up(mapped, kSegmentBytes);
+  const auto head = static_cast<std::size_t>(aligned - mapped);
+  if (head > 0) platform::unmap(mapped, head);
   platform::unmap(aligned + kSegmentBytes, kSegmentBytes - head);
   auto* segment = reinterpret_cast<Segment*>(aligned);
   segment->free_slabs = kAllSlabs;

@@ -26,6 +26,43 @@ bool multiply_overflows(size_t a, size_t b, size_t* product) noexcept {
 
 #define RULLOC_EXPORT extern "C" __attribute__((visibility("default")))
 
+// The malloc/free path, layer by layer (override -> heap -> core ->
+// platform). Fast path: the lines marked *, inlined into malloc and free,
+// touch only the thread's own cache (no lock, no atomic, no call).
+//
+// malloc(size)                                     override/malloc.cpp
+// * heap::allocate(size, 16, false)                heap/process_heap.cpp
+// *   size <= 32 KiB: allocate_small(class)
+// *     cache_pop(class)                           heap/thread_cache.hpp
+//         empty, or counters due: allocate_small_slow
+//           engine(): builds the heap, once (settings, fork hooks, secret)
+//           cache_pop_slow(class)                  heap/thread_cache.cpp
+//             ready(): the cache, its lane, the thread-exit hook
+//             pool_take(lane, class, batch)        heap/class_pool.cpp
+//               a slab with room, under the pool's spin lock, or
+//               take_slab(class) -> map_segment()  heap/segments.cpp
+//                 platform::map(8 MiB): an aligned 4 MiB kept
+//               carve: blocks cut from the slab's untouched end
+//     larger or more aligned: allocate_other
+//       LanedEngine::allocate(layout, lane)        core/engine.cpp
+//         Bucket::allocate: first fit, split       core/bucket.cpp
+//           or map_region -> platform::map
+//
+// free(pointer)
+// * heap::release(pointer)                         heap/process_heap.cpp
+// *   shape_of(pointer): one bit per 4 MiB         heap/slab.hpp
+// *   release_small: checked (double free: base::report_misuse)
+// *     cache_push(class, lane, block)             heap/thread_cache.hpp
+//         full, another lane's block, or counters due: release_small_slow
+//           cache_push_slow: half the cache, or the outbox, to
+//             pool_give(blocks) -> each to its slab; an empty slab to
+//             give_back_slab                       heap/segments.cpp
+//           purger_note_freed: a round when due    heap/purger.cpp
+//   no slab: release_other
+//     LanedEngine::deallocate(pointer, "free")     core/engine.cpp
+//       resolve: the page map, the header          core/page_map.cpp
+//       Bucket::deallocate: merge, unmap or keep   core/bucket.cpp
+//     purger_note_freed(bytes)
 RULLOC_EXPORT void* malloc(size_t size) noexcept {
   return allocate_or_enomem(size, kMallocAlign, false);
 }
