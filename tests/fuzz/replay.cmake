@@ -9,6 +9,7 @@ endif()
 set(fuzz_dir ${CMAKE_CURRENT_LIST_DIR})
 include(${fuzz_dir}/secure_heap.cmake)
 rulloc_fuzz_secure_heap(rulloc_fuzz_replay_heap_secure)
+rulloc_fuzz_plain_heap(rulloc_fuzz_replay_heap_plain)
 
 # rulloc_fuzz_replay(TEST SOURCE LIBRARY CORPUS): test fuzz.replay.TEST.
 function(rulloc_fuzz_replay test source library corpus)
@@ -19,7 +20,7 @@ function(rulloc_fuzz_replay test source library corpus)
   set_tests_properties(fuzz.replay.${test} PROPERTIES TIMEOUT 300)
 endfunction()
 rulloc_fuzz_replay(allocator allocator_fuzzer.cpp rulloc corpus)
-rulloc_fuzz_replay(process_heap process_heap_fuzzer.cpp rulloc_heap
-                   corpus-heap)
+rulloc_fuzz_replay(process_heap process_heap_fuzzer.cpp
+                   ${rulloc_fuzz_replay_heap_plain} corpus-heap)
 rulloc_fuzz_replay(process_heap.secure process_heap_fuzzer.cpp
                    rulloc_fuzz_replay_heap_secure corpus-heap)
