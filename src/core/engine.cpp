@@ -47,7 +47,8 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   }
   // Nothing is read that is not a live region's: the word below the pointer
   // may lie on a page of somebody else's, or on no page at all.
-  if (!core::page_map::contains(bytes - base::kPointerSize)) {
+  const std::byte* below_pointer = bytes - base::kPointerSize;
+  if (!core::page_map::contains(below_pointer)) {
     base::report_misuse(operation, pointer, "not a pointer rulloc returned");
   }
   // The high half of the word below the pointer: the tag of a plain header,
@@ -57,7 +58,8 @@ BlockHeader* resolve(const void* pointer, const char* operation,
   BlockHeader* block;
   if (tag == core::kBlockMagic || tag == core::kMergedMagic) {
     block = core::block_of_content(bytes);
-    if (!core::page_map::contains(block)) {
+    if (!core::page_map::contains(block, core::kBlockHeaderSize,
+                                  below_pointer)) {
       base::report_misuse(operation, pointer, "not a pointer rulloc returned");
     }
   } else {
@@ -70,8 +72,9 @@ BlockHeader* resolve(const void* pointer, const char* operation,
     const bool end =
         back == reinterpret_cast<std::uintptr_t>(core::end_of_list());
     if (back < 65536 || back % base::kPointerSize != 0 || (!below && !end) ||
-        (!end && !core::page_map::contains(reinterpret_cast<void*>(back),
-                                           core::kBlockHeaderSize))) {
+        (!end &&
+         !core::page_map::contains(reinterpret_cast<void*>(back),
+                                   core::kBlockHeaderSize, below_pointer))) {
       base::report_misuse(operation, pointer, "not a pointer rulloc returned");
     }
     block = reinterpret_cast<BlockHeader*>(back);

@@ -6,17 +6,16 @@
 #include "platform/platform.hpp"
 
 namespace rulloc::core::page_map {
+
+std::atomic<detail::Leaf*> detail::root[std::size_t{1} << detail::kRootBits];
+
 namespace {
 
-constexpr unsigned kPageBits = 12;
-constexpr unsigned kLeafBits = 18;  // pages per leaf: 2^18 (1 GiB)
-constexpr unsigned kRootBits = 18;  // leaves: 2^18 (2^48 bytes)
-constexpr std::size_t kLeafWords = (std::size_t{1} << kLeafBits) / 64;
-constexpr std::uintptr_t kLimit = std::uintptr_t{1}
-                                  << (kPageBits + kLeafBits + kRootBits);
-
-using Leaf = std::atomic<std::uint64_t>[kLeafWords];
-std::atomic<Leaf*> root[std::size_t{1} << kRootBits];
+using detail::kLeafBits;
+using detail::kLimit;
+using detail::kPageBits;
+using detail::Leaf;
+using detail::root;
 
 std::uintptr_t page_of(const void* address) noexcept {
   return reinterpret_cast<std::uintptr_t>(address) >> kPageBits;
@@ -95,27 +94,6 @@ void remove(const void* base, std::size_t length) noexcept {
     if (Leaf* leaf = leaf_at(page)) mark(*leaf, page, end, false);
     page = end + 1;
   }
-}
-
-bool contains(const void* address) noexcept {
-  if (reinterpret_cast<std::uintptr_t>(address) >= kLimit) return false;
-  const std::uintptr_t page = page_of(address);
-  const Leaf* leaf = leaf_at(page);
-  if (leaf == nullptr) return false;
-  const std::uintptr_t bit = page & ((std::uintptr_t{1} << kLeafBits) - 1);
-  return ((*leaf)[bit / 64].load(std::memory_order_relaxed) >> (bit % 64)) & 1;
-}
-
-bool contains(const void* address, std::size_t length) noexcept {
-  const auto start = reinterpret_cast<std::uintptr_t>(address);
-  if (length == 0 || start >= kLimit || length > kLimit - start) return false;
-  const std::uintptr_t last = (start + length - 1) >> kPageBits;
-  for (std::uintptr_t page = page_of(address); page <= last; ++page) {
-    if (!contains(reinterpret_cast<const void*>(page << kPageBits))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace rulloc::core::page_map
