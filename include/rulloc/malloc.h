@@ -41,6 +41,11 @@ size_t rulloc_trim(void);
  * wait for the purger rather than for a clock. */
 unsigned long long rulloc_purge_rounds(void);
 
+/* mallopt(RULLOC_M_PURGE_DELAY_MS, ms): the purge delay from now on (1 to
+ * 86400000 ms; 0 and "off" only by RULLOC_PURGE_DELAY_MS, which shapes the
+ * heap as it is built). Returns 1, or 0 for a value out of range. */
+#define RULLOC_M_PURGE_DELAY_MS (-101)
+
 #ifdef __cplusplus
 }
 #endif

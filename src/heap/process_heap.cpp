@@ -365,6 +365,13 @@ void before_thread_create() noexcept {
 
 std::uint64_t purge_rounds() noexcept { return purger_rounds(); }
 
+bool set_purge_delay(long ms) noexcept {
+  engine();
+  return purger_set_delay(ms);
+}
+
+void set_lanes(std::size_t lanes) noexcept { cache_set_lanes(lanes); }
+
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& heap = engine();
   flush_counters();

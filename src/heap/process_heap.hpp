@@ -30,6 +30,9 @@ std::size_t trim() noexcept;
 void before_thread_create() noexcept;
 // Purge rounds completed so far.
 std::uint64_t purge_rounds() noexcept;
+// mallopt()'s settings that mean something here; false when out of range.
+bool set_purge_delay(long ms) noexcept;
+void set_lanes(std::size_t lanes) noexcept;
 
 void get_stats(rulloc_malloc_stats* out) noexcept;
 void print_stats() noexcept;

@@ -23,7 +23,8 @@ constexpr std::size_t kStartBytes = std::size_t{8} << 20;
 constexpr long kWakeMs = 50;
 
 core::LanedEngine* engine = nullptr;
-long delay_ms = kDefaultDelayMs;
+// Set when the heap is built; mallopt() may change it later (> 0 to > 0).
+std::atomic<long> delay_ms{kDefaultDelayMs};
 bool thread_allowed = true;
 std::atomic<bool> thread_started{false};  // created, or being created
 std::atomic<std::size_t> freed_since_round{0};
@@ -31,7 +32,10 @@ std::atomic<unsigned long long> next_round_ms{0};
 std::atomic<std::uint64_t> rounds{0};
 std::atomic<bool> round_busy{false};  // one round at a time
 
-long tick_ms() noexcept { return delay_ms / 2 > 0 ? delay_ms / 2 : 1; }
+long tick_ms() noexcept {
+  const long delay = delay_ms.load(std::memory_order_relaxed);
+  return delay / 2 > 0 ? delay / 2 : 1;
+}
 
 // Gives back what stayed free since the round before: slabs freed before
 // the last tick, and what the engine's buckets left unused since then.
@@ -116,7 +120,7 @@ void read_delay() noexcept {
       read_setting("RULLOC_PURGE_DELAY_MS", buffer, kDelayExpected);
   if (text == nullptr) return;
   if (std::strcmp(text, "off") == 0) {
-    delay_ms = -1;
+    delay_ms.store(-1, std::memory_order_relaxed);
     return;
   }
   char* end = nullptr;
@@ -125,7 +129,7 @@ void read_delay() noexcept {
     report_bad_setting("RULLOC_PURGE_DELAY_MS", text, kDelayExpected);
     return;
   }
-  delay_ms = value;
+  delay_ms.store(value, std::memory_order_relaxed);
 }
 
 void read_thread_allowed() noexcept {
@@ -144,7 +148,7 @@ void read_thread_allowed() noexcept {
 long purger_read_delay() noexcept {
   read_delay();
   read_thread_allowed();
-  return delay_ms;
+  return delay_ms.load(std::memory_order_relaxed);
 }
 
 void purger_configure(core::LanedEngine* target) noexcept {
@@ -152,13 +156,16 @@ void purger_configure(core::LanedEngine* target) noexcept {
   // Free slabs keep their pages until a round comes (or forever, when
   // off): a program that frees and allocates again reuses them without
   // page faults. With a delay of 0 they are purged at once.
-  set_max_dirty_slabs(delay_ms == 0 ? 0 : SIZE_MAX);
+  set_max_dirty_slabs(delay_ms.load(std::memory_order_relaxed) == 0 ? 0
+                                                                    : SIZE_MAX);
   next_round_ms.store(platform::monotonic_ms() + tick_ms(),
                       std::memory_order_relaxed);
 }
 
 void purger_note_freed_slow(std::size_t bytes) noexcept {
-  if (delay_ms <= 0 || engine == nullptr) return;
+  if (delay_ms.load(std::memory_order_relaxed) <= 0 || engine == nullptr) {
+    return;
+  }
   const std::size_t freed =
       freed_since_round.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   if (thread_allowed && freed >= kStartBytes &&
@@ -177,7 +184,10 @@ void purger_note_freed_slow(std::size_t bytes) noexcept {
 }
 
 void purger_before_thread_create() noexcept {
-  if (delay_ms <= 0 || !thread_allowed || engine == nullptr) return;
+  if (delay_ms.load(std::memory_order_relaxed) <= 0 || !thread_allowed ||
+      engine == nullptr) {
+    return;
+  }
   if (thread_started.load(std::memory_order_relaxed)) return;
   start_thread();
 }
@@ -187,6 +197,17 @@ void purger_after_fork_in_child() noexcept {
   thread_started.store(false, std::memory_order_relaxed);
   // The parent's thread may have been inside a round.
   round_busy.store(false, std::memory_order_relaxed);
+}
+
+bool purger_set_delay(long ms) noexcept {
+  // 0 and "off" shape the heap when it is built (no big-block bucket, no
+  // cache): only the environment sets them.
+  if (ms <= 0 || ms > 86400000 ||
+      delay_ms.load(std::memory_order_relaxed) <= 0) {
+    return false;
+  }
+  delay_ms.store(ms, std::memory_order_relaxed);
+  return true;
 }
 
 std::uint64_t purger_rounds() noexcept {

@@ -58,6 +58,8 @@ inline void purger_note_freed(std::size_t bytes) noexcept {
 void purger_before_thread_create() noexcept;
 // In a child after fork(): the thread did not come along.
 void purger_after_fork_in_child() noexcept;
+// Changes a delay > 0 to `ms` > 0 (mallopt); false otherwise.
+bool purger_set_delay(long ms) noexcept;
 // Purge rounds completed so far (thread or frees alike), for tests and
 // tools that wait for the purger instead of a clock.
 std::uint64_t purger_rounds() noexcept;

@@ -27,9 +27,13 @@ std::atomic<long> live_threads{0};
 // half-used slabs) as it has threads at a time.
 std::atomic<unsigned> lane_users[kLanes];
 
+// How many lanes new threads choose from (mallopt's M_ARENA_MAX).
+std::atomic<std::size_t> lanes_in_use{kLanes};
+
 std::uint8_t join_lane() noexcept {
   std::size_t best = 0;
-  for (std::size_t lane = 1; lane < kLanes; ++lane) {
+  const std::size_t lanes = lanes_in_use.load(std::memory_order_relaxed);
+  for (std::size_t lane = 1; lane < lanes; ++lane) {
     if (lane_users[lane].load(std::memory_order_relaxed) <
         lane_users[best].load(std::memory_order_relaxed)) {
       best = lane;
@@ -178,6 +182,11 @@ void flush_counters() noexcept {
   add_counters(thread_cache.counters);
   thread_cache.counters = {};
   thread_cache.events = 0;
+}
+
+void cache_set_lanes(std::size_t lanes) noexcept {
+  lanes_in_use.store(lanes < 1 ? 1 : (lanes > kLanes ? kLanes : lanes),
+                     std::memory_order_relaxed);
 }
 
 long cache_live_threads() noexcept {

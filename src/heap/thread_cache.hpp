@@ -157,6 +157,9 @@ void flush_counters() noexcept;
 // are not counted). The purger leaves when none is left, so that a program
 // whose last thread calls pthread_exit() still ends.
 long cache_live_threads() noexcept;
+// Threads set up from now on take one of the first `lanes` lanes (1 to
+// kLanes; mallopt's M_ARENA_MAX).
+void cache_set_lanes(std::size_t lanes) noexcept;
 // In a child after fork(): only the calling thread came along.
 void cache_after_fork_in_child() noexcept;
 // Forgets what this thread counted since the last flush.

@@ -80,3 +80,15 @@ expect_report(bad-delay 0
 expect_report(bad-thread-option 0
   "rulloc: RULLOC_PURGE_THREAD=yes: ignored, not 0 or 1"
   single ENV RULLOC_PURGE_THREAD=yes)
+
+# glibc's introspection calls (issue 13): figures that follow the program,
+# malloc_info's XML parsed by a real parser.
+dropin_program(dropin_introspection introspection.c)
+dropin_preload_test(introspection.figures dropin_introspection figures)
+foreach(variant lib secure_lib)
+  add_test(NAME dropin.introspection.xml.${variant}
+           COMMAND python3 ${dropin_dir}/check_malloc_info.py
+                   ${dropin_${variant}} $<TARGET_FILE:dropin_introspection>)
+  set_tests_properties(dropin.introspection.xml.${variant} PROPERTIES
+                       TIMEOUT 60)
+endforeach()
