@@ -2,12 +2,13 @@
 // merge; a batch of blocks moved between a thread cache and a pool):
 // spinning a little is cheaper than sleeping in the kernel and being woken,
 // which std::mutex does as soon as two threads meet. After a while it
-// yields, so a preempted holder gets the CPU back. Meets BasicLockable, for
-// std::lock_guard.
+// yields, so a preempted holder gets the CPU back. Held through LockGuard
+// (or UniqueLock), which Clang's thread-safety analysis follows.
 #pragma once
 
 #include <atomic>
 
+#include "base/thread_safety.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::base {
@@ -21,9 +22,9 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-class SpinLock {
+class RULLOC_CAPABILITY("spin lock") SpinLock {
  public:
-  void lock() noexcept {
+  void lock() noexcept RULLOC_ACQUIRE() {
     for (int spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
       // Wait on a plain load: the cache line is not written until free.
       while (locked_.load(std::memory_order_relaxed)) {
@@ -35,10 +36,67 @@ class SpinLock {
       }
     }
   }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  void unlock() noexcept RULLOC_RELEASE() {
+    locked_.store(false, std::memory_order_release);
+  }
+  // Takes the lock only if it is free now (spins at most `spins` times
+  // first, never yields): how a signal handler looks at what a lock guards,
+  // since the thread it interrupted may be the holder.
+  bool try_lock(int spins = 0) noexcept RULLOC_TRY_ACQUIRE(true) {
+    for (;;) {
+      if (!locked_.load(std::memory_order_relaxed) &&
+          !locked_.exchange(true, std::memory_order_acquire)) {
+        return true;
+      }
+      if (spins-- <= 0) return false;
+      cpu_relax();
+    }
+  }
 
  private:
   std::atomic<bool> locked_{false};
+};
+
+// Holds a lock for a scope.
+class RULLOC_SCOPED_CAPABILITY LockGuard {
+ public:
+  explicit LockGuard(SpinLock& lock) noexcept RULLOC_ACQUIRE(lock)
+      : lock_(lock) {
+    lock_.lock();
+  }
+  ~LockGuard() RULLOC_RELEASE() { lock_.unlock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+ private:
+  SpinLock& lock_;
+};
+
+// Holds a lock for a scope, and lets it go for a while in between (a copy
+// done outside a bucket's lock).
+class RULLOC_SCOPED_CAPABILITY UniqueLock {
+ public:
+  explicit UniqueLock(SpinLock& lock) noexcept RULLOC_ACQUIRE(lock)
+      : lock_(lock) {
+    lock_.lock();
+  }
+  ~UniqueLock() RULLOC_RELEASE() {
+    if (held_) lock_.unlock();
+  }
+  UniqueLock(const UniqueLock&) = delete;
+  UniqueLock& operator=(const UniqueLock&) = delete;
+  void unlock() noexcept RULLOC_RELEASE() {
+    lock_.unlock();
+    held_ = false;
+  }
+  void lock() noexcept RULLOC_ACQUIRE() {
+    lock_.lock();
+    held_ = true;
+  }
+
+ private:
+  SpinLock& lock_;
+  bool held_ = true;
 };
 
 }  // namespace rulloc::base

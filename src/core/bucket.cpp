@@ -5,6 +5,7 @@
 #include <new>
 
 #include "base/alignment.hpp"
+#include "base/debug_check.hpp"
 #include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
 #include "platform/faults.hpp"
@@ -81,14 +82,14 @@ Bucket::~Bucket() {
 
 Allocation Bucket::allocate(std::size_t needed, std::size_t align, bool zeroed,
                             const char* operation) noexcept {
-  std::lock_guard lock(mutex_);
+  base::LockGuard lock(lock_);
   ++uses_;
   free_.set_operation(operation);
   return allocate_locked(needed, align, zeroed);
 }
 
 void Bucket::deallocate(BlockHeader* block, const char* operation) noexcept {
-  std::lock_guard lock(mutex_);
+  base::LockGuard lock(lock_);
   ++uses_;
   free_.set_operation(operation);
   deallocate_locked(block);
@@ -141,7 +142,7 @@ void Bucket::deallocate_locked(BlockHeader* block) noexcept {
 Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
                           std::size_t keep, std::size_t needed,
                           std::size_t align, const char* operation) noexcept {
-  std::unique_lock lock(mutex_);
+  base::UniqueLock lock(lock_);
   ++uses_;
   free_.set_operation(operation);
   BlockHeader* next = block->next;
@@ -285,13 +286,13 @@ bool Bucket::unmap_empty_region(RegionHeader* region) noexcept {
 }
 
 std::size_t Bucket::trim() noexcept {
-  std::lock_guard lock(mutex_);
+  base::LockGuard lock(lock_);
   free_.set_operation("trim");
   return trim_locked();
 }
 
 std::size_t Bucket::trim_unused() noexcept {
-  std::lock_guard lock(mutex_);
+  base::LockGuard lock(lock_);
   free_.set_operation("trim");
   const bool used = uses_ != uses_seen_;
   uses_seen_ = uses_;
@@ -349,6 +350,8 @@ std::size_t Bucket::trim_locked() noexcept {
 // Splits off the tail beyond `needed` as a free block when it can hold a
 // header and kMinBlockSize. The tail merges with a free block after it.
 void Bucket::split(BlockHeader* block, std::size_t needed) noexcept {
+  base::debug_check(!block->is_free && block->region->blocks.len > 0, block,
+                    "split of a block that is free or in no region");
   if (block->size < needed + kMinSplitSize) return;
   auto* rest = new (block->content() + needed) BlockHeader{
       nullptr, nullptr, block->region, block->size - needed - kBlockHeaderSize,
@@ -365,6 +368,9 @@ void Bucket::split(BlockHeader* block, std::size_t needed) noexcept {
 
 // `next` must follow `block` in its region; its header becomes content.
 void Bucket::absorb(BlockHeader* block, BlockHeader* next) noexcept {
+  base::debug_check(
+      block->next == next && next->is_free && next->region == block->region,
+      next, "absorb of a block that does not follow, or is used");
   block->size += kBlockHeaderSize + next->size;
   block->region->blocks.remove(next);
   next->magic = kMergedMagic;

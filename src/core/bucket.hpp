@@ -16,6 +16,7 @@
 
 #include "base/list.hpp"
 #include "base/spin_lock.hpp"
+#include "base/text.hpp"
 #include "core/block.hpp"
 #include "core/free_list.hpp"
 #include "core/large_cache.hpp"
@@ -34,8 +35,8 @@ class Bucket {
   Bucket& operator=(const Bucket&) = delete;
 
   std::size_t limit() const noexcept { return limit_; }
-  void lock() noexcept { mutex_.lock(); }
-  void unlock() noexcept { mutex_.unlock(); }
+  void lock() noexcept RULLOC_ACQUIRE(lock_) { lock_.lock(); }
+  void unlock() noexcept RULLOC_RELEASE(lock_) { lock_.unlock(); }
 
   // `needed` is the content size from size_needed(); `align` >= 8.
   // `operation` names the caller's call in a report of a corrupted list.
@@ -62,38 +63,57 @@ class Bucket {
   BucketStats stats() const noexcept;
   bool check(std::string* error) const;
   void dump(std::ostream& out) const;
+  // The same without allocating (what the two above are written in), for
+  // the process heap's rulloc_check() and rulloc_dump(): check() writes the
+  // first violation to `error`; dump() draws nothing and returns false when
+  // `try_only` and the lock is held (a signal handler must not wait).
+  bool check(base::Text& error) const noexcept;
+  bool dump(base::Text& out, bool try_only) const noexcept;
+  // The bytes of the bucket's regions by what they hold, under its lock:
+  // block contents in use and free, headers, cached regions (dynamic
+  // bucket). mapped = used + free + headers + cached.
+  struct Account {
+    std::size_t mapped, used, free, headers, cached;
+  };
+  Account account() const noexcept;
 
  private:
   Allocation allocate_locked(std::size_t needed, std::size_t align,
-                             bool zeroed) noexcept;
-  void deallocate_locked(BlockHeader* block) noexcept;
-  BlockHeader* map_region(std::size_t needed) noexcept;
-  BlockHeader* remap_alone(BlockHeader* block, std::size_t needed) noexcept;
-  void release_region_if_empty(RegionHeader* region) noexcept;
-  bool unmap_empty_region(RegionHeader* region) noexcept;
-  std::size_t trim_locked() noexcept;
-  std::size_t release_empty_regions(std::size_t emptied_before) noexcept;
-  void split(BlockHeader* block, std::size_t needed) noexcept;
-  void absorb(BlockHeader* block, BlockHeader* next) noexcept;
+                             bool zeroed) noexcept RULLOC_REQUIRES(lock_);
+  void deallocate_locked(BlockHeader* block) noexcept RULLOC_REQUIRES(lock_);
+  BlockHeader* map_region(std::size_t needed) noexcept RULLOC_REQUIRES(lock_);
+  BlockHeader* remap_alone(BlockHeader* block, std::size_t needed) noexcept
+      RULLOC_REQUIRES(lock_);
+  void release_region_if_empty(RegionHeader* region) noexcept
+      RULLOC_REQUIRES(lock_);
+  bool unmap_empty_region(RegionHeader* region) noexcept RULLOC_REQUIRES(lock_);
+  std::size_t trim_locked() noexcept RULLOC_REQUIRES(lock_);
+  std::size_t release_empty_regions(std::size_t emptied_before) noexcept
+      RULLOC_REQUIRES(lock_);
+  void split(BlockHeader* block, std::size_t needed) noexcept
+      RULLOC_REQUIRES(lock_);
+  void absorb(BlockHeader* block, BlockHeader* next) noexcept
+      RULLOC_REQUIRES(lock_);
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;
 
-  mutable base::SpinLock mutex_;
-  base::LinkedList<RegionHeader> regions_;
-  FreeList free_;
-  LargeCache cache_;  // dynamic bucket only
-  std::size_t limit_;
-  std::size_t keep_empty_regions_;
-  std::size_t min_region_bytes_;
-  std::size_t empty_regions_ = 0;
+  // Guards everything below it but the constants set at construction.
+  mutable base::SpinLock lock_;
+  base::LinkedList<RegionHeader> regions_ RULLOC_GUARDED_BY(lock_);
+  FreeList free_ RULLOC_GUARDED_BY(lock_);
+  LargeCache cache_ RULLOC_GUARDED_BY(lock_);  // dynamic bucket only
+  std::size_t empty_regions_ RULLOC_GUARDED_BY(lock_) = 0;
   // For trim_unused(): calls that changed the bucket, as counted now and at
   // the last call; the calls so far (an empty region records the one it
   // emptied in); whether it trimmed and nothing used the bucket since.
-  std::size_t uses_ = 0;
-  std::size_t uses_seen_ = 0;
-  std::size_t unused_rounds_ = 0;
-  bool trimmed_unused_ = false;
-  std::uint8_t index_;
-  bool remap_;  // dynamic bucket with Options::remap_large_regions
+  std::size_t uses_ RULLOC_GUARDED_BY(lock_) = 0;
+  std::size_t uses_seen_ RULLOC_GUARDED_BY(lock_) = 0;
+  std::size_t unused_rounds_ RULLOC_GUARDED_BY(lock_) = 0;
+  bool trimmed_unused_ RULLOC_GUARDED_BY(lock_) = false;
+  const std::size_t limit_;
+  const std::size_t keep_empty_regions_;
+  const std::size_t min_region_bytes_;
+  const std::uint8_t index_;
+  const bool remap_;  // dynamic bucket with Options::remap_large_regions
 };
 
 // The content size a layout needs: its size rounded up to 8, plus `align`

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/debug_check.hpp"
 #include "base/misuse.hpp"
 #include "core/page_map.hpp"
 
@@ -57,6 +58,8 @@ void FreeList::push_front(BlockHeader* block) noexcept {
 }
 
 void FreeList::remove(BlockHeader* block) noexcept {
+  base::debug_check(block->is_free && block->magic == kBlockMagic && len_ > 0,
+                    block, "free-list remove of a block that is not listed");
   unlink(bin_of(block->size), block);
 }
 

@@ -2,7 +2,9 @@
 
 #include <mutex>
 
+#include "base/debug_check.hpp"
 #include "base/spin_lock.hpp"
+#include "base/text.hpp"
 #include "heap/random_order.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -18,14 +20,17 @@ constexpr std::size_t kKeepEmpty = 1;
 
 struct alignas(64) Pool {
   base::SpinLock lock;
-  Slab* with_room = nullptr;       // slabs with free or uncarved blocks
-  std::size_t empty = 0;           // listed slabs with no block in use
-  std::uint64_t random_state = 0;  // secure mode's carving order (0: unseeded)
+  // Slabs with free or uncarved blocks (their lists and counts too).
+  Slab* with_room RULLOC_GUARDED_BY(lock) = nullptr;
+  // Listed slabs with no block in use.
+  std::size_t empty RULLOC_GUARDED_BY(lock) = 0;
+  // Secure mode's carving order (0: unseeded).
+  std::uint64_t random_state RULLOC_GUARDED_BY(lock) = 0;
 };
 
 Pool pools[kLanes][kClassCount];
 
-void list(Pool& pool, Slab* slab) noexcept {
+void list(Pool& pool, Slab* slab) noexcept RULLOC_REQUIRES(pool.lock) {
   slab->prev = nullptr;
   slab->next = pool.with_room;
   if (pool.with_room != nullptr) pool.with_room->prev = slab;
@@ -33,7 +38,7 @@ void list(Pool& pool, Slab* slab) noexcept {
   slab->listed = true;
 }
 
-void unlist(Pool& pool, Slab* slab) noexcept {
+void unlist(Pool& pool, Slab* slab) noexcept RULLOC_REQUIRES(pool.lock) {
   if (slab->prev != nullptr) {
     slab->prev->next = slab->next;
   } else {
@@ -79,8 +84,12 @@ std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
 }
 
 // Puts one block back on its slab's free list. The pool's lock is held.
-void give_one(Pool& pool, FreeBlock* block) noexcept {
+void give_one(Pool& pool, FreeBlock* block) noexcept
+    RULLOC_REQUIRES(pool.lock) {
   Slab* slab = slab_of(block);
+  base::debug_check(slab->used > 0, block,
+                    "a block given back to a slab "
+                    "with none in use");
   set_next(block, slab->free);
   slab->free = block;
   if (--slab->used == 0) {
@@ -99,15 +108,14 @@ void give_one(Pool& pool, FreeBlock* block) noexcept {
 std::size_t pool_take(std::size_t lane, std::size_t size_class,
                       std::size_t count, FreeBlock** head) noexcept {
   Pool& pool = pools[lane][size_class];
-  std::lock_guard guard(pool.lock);
+  base::LockGuard guard(pool.lock);
   std::size_t taken = 0;
   *head = nullptr;
   while (taken < count) {
     Slab* slab = pool.with_room;
     if (slab == nullptr) {
-      if ((slab = take_slab(size_class)) == nullptr) break;
-      // Nobody reads the shape of a slab before its first block is out.
-      slab_shape(slab).lane = static_cast<std::uint8_t>(lane);
+      // Its shape, lane included, is written under the segments' lock.
+      if ((slab = take_slab(size_class, lane)) == nullptr) break;
       list(pool, slab);
       ++pool.empty;
     }
@@ -129,7 +137,8 @@ std::size_t pool_take(std::size_t lane, std::size_t size_class,
   return taken;
 }
 
-void pool_give(FreeBlock* head) noexcept {
+// The analysis cannot follow a lock that moves from pool to pool.
+void pool_give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
   // Runs of blocks of one pool (a cache's batch is one run) share a lock.
   Pool* pool = nullptr;
   while (head != nullptr) {
@@ -150,7 +159,7 @@ void pool_give(FreeBlock* head) noexcept {
 void pool_trim() noexcept {
   for (auto& lane : pools) {
     for (Pool& pool : lane) {
-      std::lock_guard guard(pool.lock);
+      base::LockGuard guard(pool.lock);
       Slab* slab = pool.with_room;
       while (slab != nullptr) {
         Slab* next = slab->next;
@@ -165,16 +174,159 @@ void pool_trim() noexcept {
   }
 }
 
-void lock_pools() noexcept {
+// Every pool's lock, across fork(): a loop the analysis cannot follow.
+void lock_pools() noexcept RULLOC_NO_LOCK_ANALYSIS {
   for (auto& lane : pools) {
     for (Pool& pool : lane) pool.lock.lock();
   }
 }
 
-void unlock_pools() noexcept {
+void unlock_pools() noexcept RULLOC_NO_LOCK_ANALYSIS {
   for (std::size_t lane = kLanes; lane-- > 0;) {
     for (std::size_t i = kClassCount; i-- > 0;) pools[lane][i].lock.unlock();
   }
+}
+
+namespace {
+
+// A free-list link of a slab's block, decoded as next_of() does, but never
+// stopping the program: the checker reports what it finds instead.
+const FreeBlock* peek_next(const FreeBlock* block) noexcept {
+  std::uintptr_t next = block->link;
+  if constexpr (kSecure) {
+    next ^= segment_of(block)->key ^ reinterpret_cast<std::uintptr_t>(block);
+  }
+  return reinterpret_cast<const FreeBlock*>(next);
+}
+
+bool slab_fail(base::Text* error, const Slab* slab, const char* what) noexcept {
+  if (error != nullptr) {
+    const SlabShape& shape = slab_shape(slab);
+    *error << "slab " << static_cast<const void*>(slab_start(slab))
+           << " (class " << shape.block_size << " B, lane " << shape.lane
+           << "): " << what;
+  }
+  return false;
+}
+
+// One slab's state, its pool's lock held: counts within the capacity, the
+// free list inside the slab, at block starts among the carved blocks, each
+// block once, carrying the free canary, and free + used = carved.
+bool slab_is_sound(const Slab* slab, SlabFigures* figures,
+                   base::Text* error) noexcept {
+  const SlabShape& shape = slab_shape(slab);
+  if (slab->carved > shape.capacity) {
+    return slab_fail(error, slab, "more blocks carved than fit");
+  }
+  if (slab->used > slab->carved) {
+    return slab_fail(error, slab, "more blocks in use than carved");
+  }
+  std::uint64_t seen[kSlabBytes / 16 / 64] = {};
+  std::size_t free_blocks = 0;
+  const std::byte* start = slab_start(slab);
+  for (const FreeBlock* b = slab->free; b != nullptr; b = peek_next(b)) {
+    const auto* bytes = reinterpret_cast<const std::byte*>(b);
+    if (bytes < start || bytes >= start + kSlabBytes ||
+        !is_block_start(shape, b)) {
+      return slab_fail(error, slab,
+                       "free list leads outside the slab or off a block start");
+    }
+    const auto index = static_cast<std::size_t>(bytes - start) /
+                       shape.block_size;
+    if (index >= slab->carved) {
+      return slab_fail(error, slab, "free list holds an uncarved block");
+    }
+    if ((seen[index / 64] >> (index % 64)) & 1) {
+      return slab_fail(error, slab, "free list has a cycle");
+    }
+    seen[index / 64] |= std::uint64_t{1} << (index % 64);
+    if (!looks_free(b)) {
+      return slab_fail(error, slab,
+                       "a block on the free list lost its canary (written "
+                       "after free?)");
+    }
+    ++free_blocks;
+  }
+  if (free_blocks + slab->used != slab->carved) {
+    return slab_fail(error, slab,
+                     "blocks in use + free != blocks carved (counts broken)");
+  }
+  const bool room = slab->free != nullptr || slab->carved < shape.capacity;
+  if (room != slab->listed) {
+    return slab_fail(error, slab,
+                     room ? "has room but is not in its pool's list"
+                          : "full but still in its pool's list");
+  }
+  if (figures != nullptr) {
+    *figures = {slab->used, slab->carved, free_blocks, slab->listed};
+  }
+  return true;
+}
+
+}  // namespace
+
+SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
+                      SlabFigures* figures, base::Text* error) noexcept {
+  Pool& pool = pools[shape.lane % kLanes][shape.size_class % kClassCount];
+  if (try_only) {
+    if (!pool.lock.try_lock(1000)) return SlabLook::kBusy;
+  } else {
+    pool.lock.lock();
+  }
+  bool busy = false;
+  SlabLook look = SlabLook::kGone;
+  if (slab_has_shape(slab, shape, try_only, &busy)) {
+    look = slab_is_sound(slab, figures, error) ? SlabLook::kSeen
+                                               : SlabLook::kBroken;
+  } else if (busy) {
+    look = SlabLook::kBusy;
+  }
+  pool.lock.unlock();
+  return look;
+}
+
+bool check_pools(base::Text& error) noexcept {
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    for (std::size_t c = 0; c < kClassCount; ++c) {
+      Pool& pool = pools[lane][c];
+      base::LockGuard guard(pool.lock);
+      std::size_t empty = 0;
+      const Slab* prev = nullptr;
+      // A slab is listed once; more than a segment's worth per mapped
+      // 4 MiB of heap would be a cycle.
+      std::size_t bound = kSlabsPerSegment;
+      for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+        bound += kSlabsPerSegment;
+      }
+      for (const Slab* slab = pool.with_room; slab != nullptr;
+           slab = slab->next) {
+        if (bound-- == 0) {
+          error << "pool of lane " << lane << ", class " << class_size(c)
+                << " B: its list of slabs has a cycle";
+          return false;
+        }
+        const SlabShape& shape = slab_shape(slab);
+        if (shape.size_class != c || shape.lane != lane ||
+            shape.block_size != class_size(c)) {
+          return slab_fail(&error, slab,
+                           "listed in the pool of another class or lane");
+        }
+        if (slab->prev != prev) {
+          return slab_fail(&error, slab, "broken links in its pool's list");
+        }
+        if (!slab_is_sound(slab, nullptr, &error)) return false;
+        if (slab->used == 0) ++empty;
+        prev = slab;
+      }
+      if (empty != pool.empty) {
+        error << "pool of lane " << lane << ", class " << class_size(c)
+              << " B: empty slabs miscounted (" << pool.empty << " counted, "
+              << empty << " listed)";
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace rulloc::heap
