@@ -2,6 +2,7 @@
 // getrandom, clock_gettime, nanosleep, the environment, pthreads (a thread,
 // a key's destructor at thread exit, atfork), write and dlsym.
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -200,5 +201,91 @@ bool set_fork_hooks(void (*before)(), void (*in_parent)(),
 bool process_is_single_threaded() noexcept { return __libc_single_threaded; }
 
 void* next_symbol(const char* name) noexcept { return dlsym(RTLD_NEXT, name); }
+
+void write_to(int descriptor, const char* text, std::size_t length) noexcept {
+  write_all(descriptor, text, length);
+}
+
+bool resident_memory(std::size_t* resident, std::size_t* file_backed) noexcept {
+  // "size resident shared text lib data dt", in pages; open, read and close
+  // are async-signal-safe and allocate nothing.
+  const int file = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (file < 0) return false;
+  char text[128];
+  ssize_t length;
+  do {
+    length = read(file, text, sizeof(text) - 1);
+  } while (length < 0 && errno == EINTR);
+  close(file);
+  if (length <= 0) return false;
+  text[length] = '\0';
+  unsigned long long fields[3] = {0, 0, 0};
+  const char* at = text;
+  for (unsigned long long& field : fields) {
+    while (*at == ' ') ++at;
+    if (*at < '0' || *at > '9') return false;
+    while (*at >= '0' && *at <= '9') field = field * 10 + (*at++ - '0');
+  }
+  *resident = static_cast<std::size_t>(fields[1]) * page_size();
+  *file_backed = static_cast<std::size_t>(fields[2]) * page_size();
+  return true;
+}
+
+int signal_number(const char* text) noexcept {
+  if (text == nullptr || *text == '\0') return -1;
+  int number = -1;
+  if (*text >= '0' && *text <= '9') {
+    number = 0;
+    for (; *text >= '0' && *text <= '9'; ++text) {
+      number = number * 10 + (*text - '0');
+      if (number >= NSIG) return -1;
+    }
+    if (*text != '\0') return -1;
+  } else {
+    if (std::strncmp(text, "SIG", 3) == 0) text += 3;
+    struct Name {
+      const char* name;
+      int number;
+    };
+    static constexpr Name kNames[] = {
+        {"HUP", SIGHUP},     {"INT", SIGINT},       {"QUIT", SIGQUIT},
+        {"USR1", SIGUSR1},   {"USR2", SIGUSR2},     {"PIPE", SIGPIPE},
+        {"ALRM", SIGALRM},   {"TERM", SIGTERM},     {"CHLD", SIGCHLD},
+        {"CONT", SIGCONT},   {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},
+        {"TTOU", SIGTTOU},   {"URG", SIGURG},       {"XCPU", SIGXCPU},
+        {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+        {"WINCH", SIGWINCH}, {"IO", SIGIO},         {"PWR", SIGPWR},
+        {"SYS", SIGSYS}};
+    for (const Name& name : kNames) {
+      if (std::strcmp(text, name.name) == 0) number = name.number;
+    }
+  }
+  if (number <= 0 || number == SIGKILL || number == SIGSTOP) return -1;
+  return number;
+}
+
+namespace {
+
+std::atomic<void (*)()> signal_handlers[NSIG];
+
+void run_signal_handler(int number) noexcept {
+  const int saved = errno;  // the interrupted code may be reading it
+  if (number > 0 && number < NSIG) {
+    if (void (*handler)() = signal_handlers[number].load()) handler();
+  }
+  errno = saved;
+}
+
+}  // namespace
+
+bool on_signal(int number, void (*handler)()) noexcept {
+  if (number <= 0 || number >= NSIG || handler == nullptr) return false;
+  signal_handlers[number].store(handler);
+  struct sigaction action {};
+  action.sa_handler = run_signal_handler;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  return sigaction(number, &action, nullptr) == 0;
+}
 
 }  // namespace rulloc::platform

@@ -117,4 +117,27 @@ bool process_is_single_threaded() noexcept;
 // layer wraps. nullptr when there is none (and always on Windows).
 void* next_symbol(const char* name) noexcept;
 
+// For looking at the live heap (heap/inspect.cpp): none of these allocates,
+// and write_to() and resident_memory() may be called from a signal handler.
+
+// Writes `length` bytes to the open descriptor `descriptor` (a file
+// descriptor on POSIX, a C runtime descriptor on Windows).
+void write_to(int descriptor, const char* text, std::size_t length) noexcept;
+
+// The resident memory of the process as the OS counts it, in bytes: all of
+// it, and the part backed by files (program code, shared libraries). Linux
+// reads /proc/self/statm. False when the OS cannot tell (Windows: a stub).
+bool resident_memory(std::size_t* resident, std::size_t* file_backed) noexcept;
+
+// The number of the signal `text` names: "SIGUSR2", "USR2" or "12". -1 when
+// it names no signal a handler may take (SIGKILL, SIGSTOP, unknown names;
+// always on Windows).
+int signal_number(const char* text) noexcept;
+
+// From now on `handler` runs whenever the process receives signal `number`,
+// on whichever thread takes it, with errno kept for the interrupted code and
+// interrupted system calls restarted. False when the OS refuses (always on
+// Windows, which has no such signals).
+bool on_signal(int number, void (*handler)()) noexcept;
+
 }  // namespace rulloc::platform

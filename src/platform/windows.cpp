@@ -29,6 +29,7 @@
 #ifndef _CRT_RAND_S
 #define _CRT_RAND_S
 #endif
+#include <io.h>
 #include <windows.h>
 
 #include <atomic>
@@ -303,5 +304,18 @@ bool process_is_single_threaded() noexcept { return false; }
 
 // No override layer is built for Windows, so nothing wraps a function.
 void* next_symbol(const char*) noexcept { return nullptr; }
+
+// The live heap's outputs. A C runtime descriptor, through its handle.
+void write_to(int descriptor, const char* text, std::size_t length) noexcept {
+  const intptr_t handle = _get_osfhandle(descriptor);
+  if (handle == -1) return;
+  write_all(reinterpret_cast<HANDLE>(handle), text, length);
+}
+
+// Stubs: no /proc/self/statm (the working set would need psapi), and no
+// POSIX signals to dump the heap on (rulloc_dump() is called directly).
+bool resident_memory(std::size_t*, std::size_t*) noexcept { return false; }
+int signal_number(const char*) noexcept { return -1; }
+bool on_signal(int, void (*)()) noexcept { return false; }
 
 }  // namespace rulloc::platform
