@@ -203,8 +203,8 @@ bool Bucket::dump(base::Text& out, bool try_only) const noexcept {
   constexpr std::size_t kCellsPerRow = 6;
   constexpr std::size_t kCellWidth = 14;
   for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
-    out << "  region " << static_cast<const void*>(r) << ": "
-        << r->total_size() << " bytes, " << r->blocks.len << " blocks\n";
+    out << "  region " << static_cast<const void*>(r) << ": " << r->total_size()
+        << " bytes, " << r->blocks.len << " blocks\n";
     // Rows of cells: the region's own, then one per block. A cell is
     // " text " padded to kCellWidth (longer text widens it).
     BlockHeader* next = r->blocks.head;

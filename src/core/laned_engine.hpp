@@ -16,6 +16,7 @@
 
 #include <cstddef>
 
+#include "base/text.hpp"
 #include "rulloc/detail/engine.hpp"
 #include "rulloc/layout.hpp"
 
@@ -44,6 +45,17 @@ class LanedEngine : public detail::Engine {
   // consistent heap.
   void lock_all() noexcept;
   void unlock_all() noexcept;
+
+  // The live heap, on demand (inspect.cpp), without allocating: every
+  // bucket checked as check() does, each under its own lock in turn;
+  // every bucket drawn as dump() does ("bucket limit L: busy" for one
+  // whose lock is held, when `try_only`); one bucket's bytes by use.
+  bool check(base::Text& error) const noexcept;
+  void dump(base::Text& out, bool try_only) const noexcept;
+  struct Account {
+    std::size_t limit, mapped, used, free, headers, cached;
+  };
+  Account account(std::size_t bucket) const noexcept;
 };
 
 }  // namespace rulloc::core

@@ -125,7 +125,7 @@ void LargeCache::expire(std::size_t cap) noexcept {
   }
 }
 
-bool LargeCache::check(std::string* error) const {
+const char* LargeCache::problem() const noexcept {
   std::size_t bytes = 0;
   for (RegionHeader* r = cache_.head; r != nullptr; r = r->next) {
     BlockHeader* b = r->blocks.head;
@@ -134,16 +134,20 @@ bool LargeCache::check(std::string* error) const {
         b->magic != kBlockMagic || !b->is_free || b->region != r ||
         b->next != nullptr || b->prev != nullptr ||
         b->size != r->size - kBlockHeaderSize) {
-      if (error != nullptr) *error = "cached region is not one free block";
-      return false;
+      return "cached region is not one free block";
     }
     bytes += r->total_size();
   }
   if (bytes != bytes_ || bytes_ > cap_) {
-    if (error != nullptr) *error = "cached bytes miscounted or over the cap";
-    return false;
+    return "cached bytes miscounted or over the cap";
   }
-  return true;
+  return nullptr;
+}
+
+bool LargeCache::check(std::string* error) const {
+  const char* what = problem();
+  if (what != nullptr && error != nullptr) *error = what;
+  return what == nullptr;
 }
 
 }  // namespace rulloc::core

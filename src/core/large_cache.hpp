@@ -49,6 +49,8 @@ class LargeCache {
   }
   std::size_t bytes() const noexcept { return bytes_; }
   bool check(std::string* error) const;
+  // The same without allocating: nullptr, or what is wrong.
+  const char* problem() const noexcept;
 
  private:
   RegionHeader* nearest(std::size_t length) const noexcept;

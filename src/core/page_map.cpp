@@ -11,6 +11,8 @@ std::atomic<detail::Leaf*> detail::root[std::size_t{1} << detail::kRootBits];
 
 namespace {
 
+std::atomic<std::size_t> leaf_count{0};
+
 using detail::kLeafBits;
 using detail::kLimit;
 using detail::kPageBits;
@@ -37,6 +39,7 @@ Leaf* make_leaf(std::uintptr_t page) noexcept {
     platform::unmap(fresh, sizeof(Leaf));  // another thread made it first
     return leaf;
   }
+  leaf_count.fetch_add(1, std::memory_order_relaxed);
   return fresh;
 }
 
@@ -94,6 +97,10 @@ void remove(const void* base, std::size_t length) noexcept {
     if (Leaf* leaf = leaf_at(page)) mark(*leaf, page, end, false);
     page = end + 1;
   }
+}
+
+std::size_t leaves() noexcept {
+  return leaf_count.load(std::memory_order_relaxed);
 }
 
 }  // namespace rulloc::core::page_map

@@ -45,6 +45,9 @@ inline bool page_is_live(std::uintptr_t address) noexcept {
 // be mapped (or the range lies beyond 2^48): nothing is marked then.
 bool add(const void* base, std::size_t length) noexcept;
 void remove(const void* base, std::size_t length) noexcept;
+// Leaves mapped so far (each detail::kLeafWords * 8 bytes, never unmapped):
+// the page map's memory, for the heap's account of its metadata.
+std::size_t leaves() noexcept;
 // Whether the page of `address` belongs to a live region. Inline: it guards
 // every free of an engine block and every free-list link followed.
 inline bool contains(const void* address) noexcept {
