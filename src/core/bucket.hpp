@@ -16,6 +16,7 @@
 
 #include "base/list.hpp"
 #include "base/spin_lock.hpp"
+#include "base/text.hpp"
 #include "core/block.hpp"
 #include "core/free_list.hpp"
 #include "core/large_cache.hpp"
@@ -25,13 +26,13 @@
 namespace rulloc::core {
 
 class Bucket {
-public:
+ public:
   // The dynamic bucket (limit SIZE_MAX) ignores options.min_region_bytes;
   // only it caches and remaps large regions.
   Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept;
-  ~Bucket(); // unmaps every region
-  Bucket(const Bucket &) = delete;
-  Bucket &operator=(const Bucket &) = delete;
+  ~Bucket();  // unmaps every region
+  Bucket(const Bucket&) = delete;
+  Bucket& operator=(const Bucket&) = delete;
 
   std::size_t limit() const noexcept { return limit_; }
   void lock() noexcept RULLOC_ACQUIRE(lock_) { lock_.lock(); }
@@ -40,14 +41,14 @@ public:
   // `needed` is the content size from size_needed(); `align` >= 8.
   // `operation` names the caller's call in a report of a corrupted list.
   Allocation allocate(std::size_t needed, std::size_t align, bool zeroed,
-                      const char *operation) noexcept;
-  void deallocate(BlockHeader *block, const char *operation) noexcept;
+                      const char* operation) noexcept;
+  void deallocate(BlockHeader* block, const char* operation) noexcept;
   // Gives the block at `pointer` room for `needed` bytes at `align`, keeping
   // its first `keep` bytes: in place when the block or its free neighbours
   // allow, else by moving within this bucket. {nullptr, 0} leaves it as is.
-  Allocation resize(BlockHeader *block, std::byte *pointer, std::size_t keep,
+  Allocation resize(BlockHeader* block, std::byte* pointer, std::size_t keep,
                     std::size_t needed, std::size_t align,
-                    const char *operation) noexcept;
+                    const char* operation) noexcept;
 
   // Unmaps every empty region (kept and cached ones included) and purges
   // the whole pages inside free blocks. Returns the bytes given back.
@@ -60,33 +61,46 @@ public:
   std::size_t trim_unused() noexcept;
 
   BucketStats stats() const noexcept;
-  bool check(std::string *error) const;
-  void dump(std::ostream &out) const;
+  bool check(std::string* error) const;
+  void dump(std::ostream& out) const;
+  // The same without allocating (what the two above are written in), for
+  // the process heap's rulloc_check() and rulloc_dump(): check() writes the
+  // first violation to `error`; dump() draws nothing and returns false when
+  // `try_only` and the lock is held (a signal handler must not wait).
+  bool check(base::Text& error) const noexcept;
+  bool dump(base::Text& out, bool try_only) const noexcept;
+  // The bytes of the bucket's regions by what they hold, under its lock:
+  // block contents in use and free, headers, cached regions (dynamic
+  // bucket). mapped = used + free + headers + cached.
+  struct Account {
+    std::size_t mapped, used, free, headers, cached;
+  };
+  Account account() const noexcept;
 
-private:
+ private:
   Allocation allocate_locked(std::size_t needed, std::size_t align,
                              bool zeroed) noexcept RULLOC_REQUIRES(lock_);
-  void deallocate_locked(BlockHeader *block) noexcept RULLOC_REQUIRES(lock_);
-  BlockHeader *map_region(std::size_t needed) noexcept RULLOC_REQUIRES(lock_);
-  BlockHeader *remap_alone(BlockHeader *block, std::size_t needed) noexcept
+  void deallocate_locked(BlockHeader* block) noexcept RULLOC_REQUIRES(lock_);
+  BlockHeader* map_region(std::size_t needed) noexcept RULLOC_REQUIRES(lock_);
+  BlockHeader* remap_alone(BlockHeader* block, std::size_t needed) noexcept
       RULLOC_REQUIRES(lock_);
-  void release_region_if_empty(RegionHeader *region) noexcept
+  void release_region_if_empty(RegionHeader* region) noexcept
       RULLOC_REQUIRES(lock_);
-  bool unmap_empty_region(RegionHeader *region) noexcept RULLOC_REQUIRES(lock_);
+  bool unmap_empty_region(RegionHeader* region) noexcept RULLOC_REQUIRES(lock_);
   std::size_t trim_locked() noexcept RULLOC_REQUIRES(lock_);
   std::size_t release_empty_regions(std::size_t emptied_before) noexcept
       RULLOC_REQUIRES(lock_);
-  void split(BlockHeader *block, std::size_t needed) noexcept
+  void split(BlockHeader* block, std::size_t needed) noexcept
       RULLOC_REQUIRES(lock_);
-  void absorb(BlockHeader *block, BlockHeader *next) noexcept
+  void absorb(BlockHeader* block, BlockHeader* next) noexcept
       RULLOC_REQUIRES(lock_);
-  static Allocation place(BlockHeader *block, std::size_t align) noexcept;
+  static Allocation place(BlockHeader* block, std::size_t align) noexcept;
 
   // Guards everything below it but the constants set at construction.
   mutable base::SpinLock lock_;
   base::LinkedList<RegionHeader> regions_ RULLOC_GUARDED_BY(lock_);
   FreeList free_ RULLOC_GUARDED_BY(lock_);
-  LargeCache cache_ RULLOC_GUARDED_BY(lock_); // dynamic bucket only
+  LargeCache cache_ RULLOC_GUARDED_BY(lock_);  // dynamic bucket only
   std::size_t empty_regions_ RULLOC_GUARDED_BY(lock_) = 0;
   // For trim_unused(): calls that changed the bucket, as counted now and at
   // the last call; the calls so far (an empty region records the one it
@@ -99,7 +113,7 @@ private:
   const std::size_t keep_empty_regions_;
   const std::size_t min_region_bytes_;
   const std::uint8_t index_;
-  const bool remap_; // dynamic bucket with Options::remap_large_regions
+  const bool remap_;  // dynamic bucket with Options::remap_large_regions
 };
 
 // The content size a layout needs: its size rounded up to 8, plus `align`
@@ -109,6 +123,6 @@ std::size_t size_needed(Layout layout) noexcept;
 
 // Where a block's caller pointer lies for `align`: the content itself, or the
 // next multiple of `align` strictly after it.
-std::byte *aligned_position(BlockHeader *block, std::size_t align) noexcept;
+std::byte* aligned_position(BlockHeader* block, std::size_t align) noexcept;
 
-} // namespace rulloc::core
+}  // namespace rulloc::core

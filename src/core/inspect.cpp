@@ -1,34 +1,40 @@
 // Looking inside a bucket: statistics, the invariant checker and the ASCII
-// map. None of this is on an allocation path.
-#include <algorithm>
+// map. None of this is on an allocation path. The checker and the map are
+// written without allocating (base::Text), so the process heap can run
+// them from inside malloc's locks or a signal handler; Rulloc<N>'s
+// std::string and std::ostream versions are the same code.
 #include <cstdint>
+#include <new>
 #include <ostream>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "base/alignment.hpp"
+#include "base/text.hpp"
 #include "core/bucket.hpp"
+#include "core/laned_engine.hpp"
 
 namespace rulloc::core {
 namespace {
 
-bool fail(std::string *error, const std::string &what) {
-  if (error != nullptr)
-    *error = what;
+// "bucket(limit L) region R block B: ", then what is wrong.
+bool fail(base::Text& error, std::size_t limit, const void* region,
+          const void* block, const char* what) noexcept {
+  error << "bucket(limit " << limit << ") region " << region;
+  if (block != nullptr) error << " block " << block;
+  error << ": " << what;
   return false;
 }
 
-std::string where(std::size_t limit, const void *region, const void *block) {
-  std::ostringstream out;
-  out << "bucket(limit " << limit << ") region " << region;
-  if (block != nullptr)
-    out << " block " << block;
-  out << ": ";
-  return out.str();
+void to_string(void* context, const char* text, std::size_t length) {
+  static_cast<std::string*>(context)->append(text, length);
 }
 
-} // namespace
+void to_stream(void* context, const char* text, std::size_t length) {
+  static_cast<std::ostream*>(context)->write(
+      text, static_cast<std::streamsize>(length));
+}
+
+}  // namespace
 
 BucketStats Bucket::stats() const noexcept {
   base::LockGuard lock(lock_);
@@ -36,107 +42,132 @@ BucketStats Bucket::stats() const noexcept {
   const std::size_t cached = cache_.regions().len;
   BucketStats stats{limit_, regions_.len + cached, cached, free_.len() + cached,
                     cache_.bytes()};
-  for (RegionHeader *r = regions_.head; r != nullptr; r = r->next) {
+  for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
     stats.blocks += r->blocks.len;
     stats.mapped_bytes += r->total_size();
   }
   return stats;
 }
 
-bool Bucket::check(std::string *error) const {
+Bucket::Account Bucket::account() const noexcept {
+  base::LockGuard lock(lock_);
+  Account account{cache_.bytes(), 0, 0, 0, cache_.bytes()};
+  for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
+    account.mapped += r->total_size();
+    account.headers += kRegionHeaderSize + r->blocks.len * kBlockHeaderSize;
+    for (BlockHeader* b = r->blocks.head; b != nullptr; b = b->next) {
+      (b->is_free ? account.free : account.used) += b->size;
+    }
+  }
+  return account;
+}
+
+bool Bucket::check(std::string* error) const {
+  std::string message;
+  bool sound;
+  {
+    base::Text out(to_string, &message);
+    sound = check(out);
+  }
+  if (!sound && error != nullptr) *error = message;
+  return sound;
+}
+
+bool Bucket::check(base::Text& error) const noexcept {
   base::LockGuard lock(lock_);
   std::size_t free_blocks = 0;
   std::size_t empty_regions = 0;
   std::size_t regions = 0;
-  RegionHeader *prev_region = nullptr;
-  for (RegionHeader *r = regions_.head; r != nullptr; r = r->next) {
+  RegionHeader* prev_region = nullptr;
+  for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
     ++regions;
     if (r->prev != prev_region)
-      return fail(error, where(limit_, r, nullptr) + "broken region links");
+      return fail(error, limit_, r, nullptr, "broken region links");
     prev_region = r;
-    std::byte *expected = r->base() + kRegionHeaderSize;
+    std::byte* expected = r->base() + kRegionHeaderSize;
     std::size_t blocks = 0;
-    BlockHeader *prev = nullptr;
-    for (BlockHeader *b = r->blocks.head; b != nullptr; b = b->next) {
+    BlockHeader* prev = nullptr;
+    for (BlockHeader* b = r->blocks.head; b != nullptr; b = b->next) {
       ++blocks;
-      const std::string at = where(limit_, r, b);
-      if (reinterpret_cast<std::byte *>(b) != expected)
-        return fail(error, at + "block not right after its predecessor");
+      if (reinterpret_cast<std::byte*>(b) != expected)
+        return fail(error, limit_, r, b,
+                    "block not right after its predecessor");
       if (b->magic != kBlockMagic)
-        return fail(error, at + "bad magic");
+        return fail(error, limit_, r, b, "bad magic");
       if (b->region != r)
-        return fail(error, at + "wrong owning region");
+        return fail(error, limit_, r, b, "wrong owning region");
       if (b->bucket != index_)
-        return fail(error, at + "wrong bucket index");
+        return fail(error, limit_, r, b, "wrong bucket index");
       if (b->prev != prev)
-        return fail(error, at + "broken block links");
+        return fail(error, limit_, r, b, "broken block links");
       if (b->size < kMinBlockSize || b->size % base::kPointerSize != 0)
-        return fail(error, at + "bad content size");
+        return fail(error, limit_, r, b, "bad content size");
       if (b->is_free) {
         ++free_blocks;
         if (prev != nullptr && prev->is_free)
-          return fail(error, at + "two adjacent free blocks");
+          return fail(error, limit_, r, b, "two adjacent free blocks");
       }
       expected = b->end();
       prev = b;
     }
     if (r->blocks.tail != prev)
-      return fail(error, where(limit_, r, nullptr) + "wrong block list tail");
+      return fail(error, limit_, r, nullptr, "wrong block list tail");
     if (blocks != r->blocks.len)
-      return fail(error, where(limit_, r, nullptr) +
-                             "block count differs from list length");
+      return fail(error, limit_, r, nullptr,
+                  "block count differs from list length");
     if (expected != r->base() + r->total_size())
-      return fail(error,
-                  where(limit_, r, nullptr) + "blocks do not fill the region");
-    if (blocks == 1 && r->blocks.head->is_free)
-      ++empty_regions;
+      return fail(error, limit_, r, nullptr, "blocks do not fill the region");
+    if (blocks == 1 && r->blocks.head->is_free) ++empty_regions;
   }
   if (regions != regions_.len || regions_.tail != prev_region)
-    return fail(error, where(limit_, nullptr, nullptr) +
-                           "region list length or tail wrong");
+    return fail(error, limit_, nullptr, nullptr,
+                "region list length or tail wrong");
   if (empty_regions != empty_regions_ || empty_regions > keep_empty_regions_) {
-    return fail(error,
-                where(limit_, nullptr, nullptr) + "empty regions miscounted");
+    return fail(error, limit_, nullptr, nullptr, "empty regions miscounted");
   }
   std::size_t listed = 0;
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
-    BlockHeader *prev = end_of_list();
-    for (BlockHeader *b = free_.first(bin); b != nullptr;
+    BlockHeader* prev = end_of_list();
+    for (BlockHeader* b = free_.first(bin); b != nullptr;
          b = FreeList::next_unchecked(b)) {
-      if (++listed > free_blocks)
-        break;
+      if (++listed > free_blocks) break;
       if (!FreeList::plausible(b)) {
-        return fail(error, where(limit_, nullptr, prev) +
-                               "free list link leads outside the live regions");
+        return fail(error, limit_, nullptr, prev,
+                    "free list link leads outside the live regions");
       }
-      const std::string at = where(limit_, nullptr, b);
       if (links_of(b)->prev != prev) {
-        return fail(error, at + "broken free list links");
+        return fail(error, limit_, nullptr, b, "broken free list links");
       }
       if (b->magic != kBlockMagic || !b->is_free || b->bucket != index_) {
-        return fail(error, at + "free list holds a block that is not free");
+        return fail(error, limit_, nullptr, b,
+                    "free list holds a block that is not free");
       }
       if (free_.bin_of(b->size) != bin) {
-        return fail(error, at + "free block in the wrong size bin");
+        return fail(error, limit_, nullptr, b,
+                    "free block in the wrong size bin");
       }
       prev = b;
     }
   }
   if (listed != free_blocks || free_.len() != free_blocks) {
-    return fail(error, where(limit_, nullptr, nullptr) +
-                           "free list and free blocks disagree");
+    return fail(error, limit_, nullptr, nullptr,
+                "free list and free blocks disagree");
   }
-  std::string cache_error;
-  if (!cache_.check(&cache_error)) {
-    return fail(error, where(limit_, nullptr, nullptr) + cache_error);
+  if (const char* problem = cache_.problem()) {
+    return fail(error, limit_, nullptr, nullptr, problem);
   }
-  for (RegionHeader *r = cache_.regions().head; r != nullptr; r = r->next) {
+  for (RegionHeader* r = cache_.regions().head; r != nullptr; r = r->next) {
     if (r->first_block()->bucket != index_) {
-      return fail(error, where(limit_, r, r->first_block()) +
-                             "cached block has a wrong bucket index");
+      return fail(error, limit_, r, r->first_block(),
+                  "cached block has a wrong bucket index");
     }
   }
   return true;
+}
+
+void Bucket::dump(std::ostream& out) const {
+  base::Text text(to_stream, &out);
+  dump(text, false);
 }
 
 // Draws the bucket the way the original documentation drew it:
@@ -146,45 +177,122 @@ bool Bucket::check(std::string *error) const {
 //     +--------+------------+--------------+
 //     | region | used 16    | free 3952    |
 //     +--------+------------+--------------+
-void Bucket::dump(std::ostream &out) const {
-  BucketStats s = stats();
-  base::LockGuard lock(lock_);
+bool Bucket::dump(base::Text& out, bool try_only) const noexcept {
+  if (try_only) {
+    if (!lock_.try_lock(1000)) return false;
+  } else {
+    lock_.lock();
+  }
+  const std::size_t cached = cache_.regions().len;
+  std::size_t regions = regions_.len + cached;
+  std::size_t blocks = cached;
+  std::size_t mapped = cache_.bytes();
+  for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
+    blocks += r->blocks.len;
+    mapped += r->total_size();
+  }
   out << "bucket limit ";
   if (limit_ == SIZE_MAX) {
     out << "dynamic";
   } else {
     out << limit_;
   }
-  out << ": " << s.regions << (s.regions == 1 ? " region, " : " regions, ")
-      << s.blocks << " blocks (" << s.free_blocks << " free), "
-      << s.mapped_bytes << " bytes mapped\n";
+  out << ": " << regions << (regions == 1 ? " region, " : " regions, ")
+      << blocks << " blocks (" << free_.len() + cached << " free), " << mapped
+      << " bytes mapped\n";
   constexpr std::size_t kCellsPerRow = 6;
-  for (RegionHeader *r = regions_.head; r != nullptr; r = r->next) {
-    out << "  region " << static_cast<const void *>(r) << ": "
-        << r->total_size() << " bytes, " << r->blocks.len << " blocks\n";
-    std::vector<std::string> cells{"region"};
-    for (BlockHeader *b = r->blocks.head; b != nullptr; b = b->next) {
-      cells.push_back((b->is_free ? "free " : "used ") +
-                      std::to_string(b->size));
-    }
-    for (std::size_t first = 0; first < cells.size(); first += kCellsPerRow) {
-      std::size_t last = std::min(cells.size(), first + kCellsPerRow);
-      std::string border = "  +";
-      std::string row = "  |";
-      for (std::size_t i = first; i < last; ++i) {
-        std::string cell = " " + cells[i] + " ";
-        if (cell.size() < 14)
-          cell.resize(14, ' ');
-        border += std::string(cell.size(), '-') + "+";
-        row += cell + "|";
+  constexpr std::size_t kCellWidth = 14;
+  for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
+    out << "  region " << static_cast<const void*>(r) << ": " << r->total_size()
+        << " bytes, " << r->blocks.len << " blocks\n";
+    // Rows of cells: the region's own, then one per block. A cell is
+    // " text " padded to kCellWidth (longer text widens it).
+    BlockHeader* next = r->blocks.head;
+    bool first = true;
+    while (first || next != nullptr) {
+      std::size_t widths[kCellsPerRow];
+      std::size_t cells = 0;
+      // The widths first: a cell's text is "region", or "used N" / "free N".
+      BlockHeader* b = next;
+      for (bool region = first; cells < kCellsPerRow && (region || b);
+           region = false) {
+        std::size_t width = 8;  // " region "
+        if (!region) {
+          std::size_t digits = 1;
+          for (std::size_t v = b->size; v >= 10; v /= 10) ++digits;
+          width = 7 + digits;  // " used N "
+          b = b->next;
+        }
+        widths[cells++] = width < kCellWidth ? kCellWidth : width;
       }
-      out << border << '\n' << row << '\n' << border << '\n';
+      auto border = [&] {
+        out << "  +";
+        for (std::size_t i = 0; i < cells; ++i) {
+          for (std::size_t j = 0; j < widths[i]; ++j) out << '-';
+          out << '+';
+        }
+        out << '\n';
+      };
+      border();
+      out << "  |";
+      for (std::size_t i = 0; i < cells; ++i) {
+        out.mark();
+        if (first) {
+          out << " region ";
+          first = false;
+        } else {
+          out << (next->is_free ? " free " : " used ") << next->size << ' ';
+          next = next->next;
+        }
+        out.pad_to(widths[i]) << '|';
+      }
+      out << '\n';
+      border();
     }
   }
-  for (RegionHeader *r = cache_.regions().head; r != nullptr; r = r->next) {
-    out << "  cached region " << static_cast<const void *>(r) << ": "
+  for (RegionHeader* r = cache_.regions().head; r != nullptr; r = r->next) {
+    out << "  cached region " << static_cast<const void*>(r) << ": "
         << r->total_size() << " bytes, 1 free block\n";
+  }
+  lock_.unlock();
+  return true;
+}
+
+namespace {
+
+const Bucket& bucket_at(const detail::BucketStorage* storage,
+                        std::size_t index) noexcept {
+  return *std::launder(reinterpret_cast<const Bucket*>(storage[index].raw));
+}
+
+}  // namespace
+
+bool LanedEngine::check(base::Text& error) const noexcept {
+  for (std::size_t i = 0; i <= count_; ++i) {
+    if (!bucket_at(buckets_, i).check(error)) return false;
+  }
+  return true;
+}
+
+void LanedEngine::dump(base::Text& out, bool try_only) const noexcept {
+  for (std::size_t i = 0; i <= count_; ++i) {
+    const Bucket& bucket = bucket_at(buckets_, i);
+    if (!bucket.dump(out, try_only)) {
+      out << "bucket limit ";
+      if (bucket.limit() == SIZE_MAX) {
+        out << "dynamic";
+      } else {
+        out << bucket.limit();
+      }
+      out << ": busy (its lock is held)\n";
+    }
   }
 }
 
-} // namespace rulloc::core
+LanedEngine::Account LanedEngine::account(std::size_t index) const noexcept {
+  const Bucket& bucket = bucket_at(buckets_, index);
+  const Bucket::Account a = bucket.account();
+  return {bucket.limit(), a.mapped, a.used, a.free, a.headers, a.cached};
+}
+
+}  // namespace rulloc::core

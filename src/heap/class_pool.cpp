@@ -4,6 +4,7 @@
 
 #include "base/debug_check.hpp"
 #include "base/spin_lock.hpp"
+#include "base/text.hpp"
 #include "heap/random_order.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -20,7 +21,7 @@ constexpr std::size_t kKeepEmpty = 1;
 struct alignas(64) Pool {
   base::SpinLock lock;
   // Slabs with free or uncarved blocks (their lists and counts too).
-  Slab *with_room RULLOC_GUARDED_BY(lock) = nullptr;
+  Slab* with_room RULLOC_GUARDED_BY(lock) = nullptr;
   // Listed slabs with no block in use.
   std::size_t empty RULLOC_GUARDED_BY(lock) = 0;
   // Secure mode's carving order (0: unseeded).
@@ -29,53 +30,49 @@ struct alignas(64) Pool {
 
 Pool pools[kLanes][kClassCount];
 
-void list(Pool &pool, Slab *slab) noexcept RULLOC_REQUIRES(pool.lock) {
+void list(Pool& pool, Slab* slab) noexcept RULLOC_REQUIRES(pool.lock) {
   slab->prev = nullptr;
   slab->next = pool.with_room;
-  if (pool.with_room != nullptr)
-    pool.with_room->prev = slab;
+  if (pool.with_room != nullptr) pool.with_room->prev = slab;
   pool.with_room = slab;
   slab->listed = true;
 }
 
-void unlist(Pool &pool, Slab *slab) noexcept RULLOC_REQUIRES(pool.lock) {
+void unlist(Pool& pool, Slab* slab) noexcept RULLOC_REQUIRES(pool.lock) {
   if (slab->prev != nullptr) {
     slab->prev->next = slab->next;
   } else {
     pool.with_room = slab->next;
   }
-  if (slab->next != nullptr)
-    slab->next->prev = slab->prev;
+  if (slab->next != nullptr) slab->next->prev = slab->prev;
   slab->listed = false;
 }
 
 // Cuts up to `count` blocks from the untouched end of `slab`, in address
 // order, in front of `*head`.
-std::size_t carve(Slab *slab, std::size_t count, FreeBlock **head,
-                  std::uint64_t &random_state) noexcept {
-  const SlabShape &shape = slab_shape(slab);
+std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
+                  std::uint64_t& random_state) noexcept {
+  const SlabShape& shape = slab_shape(slab);
   const std::size_t left = shape.capacity - slab->carved;
   const std::size_t n = count < left ? count : left;
-  if (n == 0)
-    return 0;
-  std::byte *first =
+  if (n == 0) return 0;
+  std::byte* first =
       slab_start(slab) + std::size_t{slab->carved} * shape.block_size;
-  FreeBlock *next = *head;
+  FreeBlock* next = *head;
   if constexpr (kSecure) {
     std::uint16_t order[kSlabBytes / 16];
-    if (random_state == 0)
-      random_state = seed_order(&random_state);
+    if (random_state == 0) random_state = seed_order(&random_state);
     interleave(random_state, order, n);
-    for (std::size_t i = n; i-- > 0;) { // the list is built back to front
-      auto *block =
-          reinterpret_cast<FreeBlock *>(first + order[i] * shape.block_size);
+    for (std::size_t i = n; i-- > 0;) {  // the list is built back to front
+      auto* block =
+          reinterpret_cast<FreeBlock*>(first + order[i] * shape.block_size);
       set_next(block, next);
       block->canary = canary_of(block);
       next = block;
     }
   } else {
     for (std::size_t i = n; i-- > 0;) {
-      auto *block = reinterpret_cast<FreeBlock *>(first + i * shape.block_size);
+      auto* block = reinterpret_cast<FreeBlock*>(first + i * shape.block_size);
       set_next(block, next);
       block->canary = canary_of(block);
       next = block;
@@ -87,9 +84,9 @@ std::size_t carve(Slab *slab, std::size_t count, FreeBlock **head,
 }
 
 // Puts one block back on its slab's free list. The pool's lock is held.
-void give_one(Pool &pool, FreeBlock *block) noexcept
+void give_one(Pool& pool, FreeBlock* block) noexcept
     RULLOC_REQUIRES(pool.lock) {
-  Slab *slab = slab_of(block);
+  Slab* slab = slab_of(block);
   base::debug_check(slab->used > 0, block,
                     "a block given back to a slab "
                     "with none in use");
@@ -97,46 +94,41 @@ void give_one(Pool &pool, FreeBlock *block) noexcept
   slab->free = block;
   if (--slab->used == 0) {
     if (pool.empty >= kKeepEmpty) {
-      if (slab->listed)
-        unlist(pool, slab);
+      if (slab->listed) unlist(pool, slab);
       give_back_slab(slab);
       return;
     }
     ++pool.empty;
   }
-  if (!slab->listed)
-    list(pool, slab);
+  if (!slab->listed) list(pool, slab);
 }
 
-} // namespace
+}  // namespace
 
 std::size_t pool_take(std::size_t lane, std::size_t size_class,
-                      std::size_t count, FreeBlock **head) noexcept {
-  Pool &pool = pools[lane][size_class];
+                      std::size_t count, FreeBlock** head) noexcept {
+  Pool& pool = pools[lane][size_class];
   base::LockGuard guard(pool.lock);
   std::size_t taken = 0;
   *head = nullptr;
   while (taken < count) {
-    Slab *slab = pool.with_room;
+    Slab* slab = pool.with_room;
     if (slab == nullptr) {
-      if ((slab = take_slab(size_class)) == nullptr)
-        break;
-      // Nobody reads the shape of a slab before its first block is out.
-      slab_shape(slab).lane = static_cast<std::uint8_t>(lane);
+      // Its shape, lane included, is written under the segments' lock.
+      if ((slab = take_slab(size_class, lane)) == nullptr) break;
       list(pool, slab);
       ++pool.empty;
     }
     const std::size_t before = taken;
     while (taken < count && slab->free != nullptr) {
-      FreeBlock *block = slab->free;
+      FreeBlock* block = slab->free;
       slab->free = next_of(block);
       set_next(block, *head);
       *head = block;
       ++taken;
     }
     taken += carve(slab, count - taken, head, pool.random_state);
-    if (slab->used == 0)
-      --pool.empty;
+    if (slab->used == 0) --pool.empty;
     slab->used = static_cast<std::uint16_t>(slab->used + (taken - before));
     if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
       unlist(pool, slab);
@@ -146,33 +138,31 @@ std::size_t pool_take(std::size_t lane, std::size_t size_class,
 }
 
 // The analysis cannot follow a lock that moves from pool to pool.
-void pool_give(FreeBlock *head) noexcept RULLOC_NO_LOCK_ANALYSIS {
+void pool_give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
   // Runs of blocks of one pool (a cache's batch is one run) share a lock.
-  Pool *pool = nullptr;
+  Pool* pool = nullptr;
   while (head != nullptr) {
-    FreeBlock *block = head;
+    FreeBlock* block = head;
     head = next_of(block);
-    const SlabShape &shape = *shape_of(block);
-    Pool *own = &pools[shape.lane][shape.size_class];
+    const SlabShape& shape = *shape_of(block);
+    Pool* own = &pools[shape.lane][shape.size_class];
     if (own != pool) {
-      if (pool != nullptr)
-        pool->lock.unlock();
+      if (pool != nullptr) pool->lock.unlock();
       pool = own;
       pool->lock.lock();
     }
     give_one(*pool, block);
   }
-  if (pool != nullptr)
-    pool->lock.unlock();
+  if (pool != nullptr) pool->lock.unlock();
 }
 
 void pool_trim() noexcept {
-  for (auto &lane : pools) {
-    for (Pool &pool : lane) {
+  for (auto& lane : pools) {
+    for (Pool& pool : lane) {
       base::LockGuard guard(pool.lock);
-      Slab *slab = pool.with_room;
+      Slab* slab = pool.with_room;
       while (slab != nullptr) {
-        Slab *next = slab->next;
+        Slab* next = slab->next;
         if (slab->used == 0) {
           unlist(pool, slab);
           --pool.empty;
@@ -186,17 +176,157 @@ void pool_trim() noexcept {
 
 // Every pool's lock, across fork(): a loop the analysis cannot follow.
 void lock_pools() noexcept RULLOC_NO_LOCK_ANALYSIS {
-  for (auto &lane : pools) {
-    for (Pool &pool : lane)
-      pool.lock.lock();
+  for (auto& lane : pools) {
+    for (Pool& pool : lane) pool.lock.lock();
   }
 }
 
 void unlock_pools() noexcept RULLOC_NO_LOCK_ANALYSIS {
   for (std::size_t lane = kLanes; lane-- > 0;) {
-    for (std::size_t i = kClassCount; i-- > 0;)
-      pools[lane][i].lock.unlock();
+    for (std::size_t i = kClassCount; i-- > 0;) pools[lane][i].lock.unlock();
   }
 }
 
-} // namespace rulloc::heap
+namespace {
+
+// A free-list link of a slab's block, decoded as next_of() does, but never
+// stopping the program: the checker reports what it finds instead.
+const FreeBlock* peek_next(const FreeBlock* block) noexcept {
+  std::uintptr_t next = block->link;
+  if constexpr (kSecure) {
+    next ^= segment_of(block)->key ^ reinterpret_cast<std::uintptr_t>(block);
+  }
+  return reinterpret_cast<const FreeBlock*>(next);
+}
+
+bool slab_fail(base::Text* error, const Slab* slab, const char* what) noexcept {
+  if (error != nullptr) {
+    const SlabShape& shape = slab_shape(slab);
+    *error << "slab " << static_cast<const void*>(slab_start(slab))
+           << " (class " << shape.block_size << " B, lane " << shape.lane
+           << "): " << what;
+  }
+  return false;
+}
+
+// One slab's state, its pool's lock held: counts within the capacity, the
+// free list inside the slab, at block starts among the carved blocks, each
+// block once, carrying the free canary, and free + used = carved.
+bool slab_is_sound(const Slab* slab, SlabFigures* figures,
+                   base::Text* error) noexcept {
+  const SlabShape& shape = slab_shape(slab);
+  if (slab->carved > shape.capacity) {
+    return slab_fail(error, slab, "more blocks carved than fit");
+  }
+  if (slab->used > slab->carved) {
+    return slab_fail(error, slab, "more blocks in use than carved");
+  }
+  std::uint64_t seen[kSlabBytes / 16 / 64] = {};
+  std::size_t free_blocks = 0;
+  const std::byte* start = slab_start(slab);
+  for (const FreeBlock* b = slab->free; b != nullptr; b = peek_next(b)) {
+    const auto* bytes = reinterpret_cast<const std::byte*>(b);
+    if (bytes < start || bytes >= start + kSlabBytes ||
+        !is_block_start(shape, b)) {
+      return slab_fail(error, slab,
+                       "free list leads outside the slab or off a block start");
+    }
+    const auto index = static_cast<std::size_t>(bytes - start) /
+                       shape.block_size;
+    if (index >= slab->carved) {
+      return slab_fail(error, slab, "free list holds an uncarved block");
+    }
+    if ((seen[index / 64] >> (index % 64)) & 1) {
+      return slab_fail(error, slab, "free list has a cycle");
+    }
+    seen[index / 64] |= std::uint64_t{1} << (index % 64);
+    if (!looks_free(b)) {
+      return slab_fail(error, slab,
+                       "a block on the free list lost its canary (written "
+                       "after free?)");
+    }
+    ++free_blocks;
+  }
+  if (free_blocks + slab->used != slab->carved) {
+    return slab_fail(error, slab,
+                     "blocks in use + free != blocks carved (counts broken)");
+  }
+  const bool room = slab->free != nullptr || slab->carved < shape.capacity;
+  if (room != slab->listed) {
+    return slab_fail(error, slab,
+                     room ? "has room but is not in its pool's list"
+                          : "full but still in its pool's list");
+  }
+  if (figures != nullptr) {
+    *figures = {slab->used, slab->carved, free_blocks, slab->listed};
+  }
+  return true;
+}
+
+}  // namespace
+
+SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
+                      SlabFigures* figures, base::Text* error) noexcept {
+  Pool& pool = pools[shape.lane % kLanes][shape.size_class % kClassCount];
+  if (try_only) {
+    if (!pool.lock.try_lock(1000)) return SlabLook::kBusy;
+  } else {
+    pool.lock.lock();
+  }
+  bool busy = false;
+  SlabLook look = SlabLook::kGone;
+  if (slab_has_shape(slab, shape, try_only, &busy)) {
+    look = slab_is_sound(slab, figures, error) ? SlabLook::kSeen
+                                               : SlabLook::kBroken;
+  } else if (busy) {
+    look = SlabLook::kBusy;
+  }
+  pool.lock.unlock();
+  return look;
+}
+
+bool check_pools(base::Text& error) noexcept {
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    for (std::size_t c = 0; c < kClassCount; ++c) {
+      Pool& pool = pools[lane][c];
+      base::LockGuard guard(pool.lock);
+      std::size_t empty = 0;
+      const Slab* prev = nullptr;
+      // A slab is listed once; more than a segment's worth per mapped
+      // 4 MiB of heap would be a cycle.
+      std::size_t bound = kSlabsPerSegment;
+      for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+        bound += kSlabsPerSegment;
+      }
+      for (const Slab* slab = pool.with_room; slab != nullptr;
+           slab = slab->next) {
+        if (bound-- == 0) {
+          error << "pool of lane " << lane << ", class " << class_size(c)
+                << " B: its list of slabs has a cycle";
+          return false;
+        }
+        const SlabShape& shape = slab_shape(slab);
+        if (shape.size_class != c || shape.lane != lane ||
+            shape.block_size != class_size(c)) {
+          return slab_fail(&error, slab,
+                           "listed in the pool of another class or lane");
+        }
+        if (slab->prev != prev) {
+          return slab_fail(&error, slab, "broken links in its pool's list");
+        }
+        if (!slab_is_sound(slab, nullptr, &error)) return false;
+        if (slab->used == 0) ++empty;
+        prev = slab;
+      }
+      if (empty != pool.empty) {
+        error << "pool of lane " << lane << ", class " << class_size(c)
+              << " B: empty slabs miscounted (" << pool.empty << " counted, "
+              << empty << " listed)";
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace rulloc::heap
