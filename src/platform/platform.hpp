@@ -4,8 +4,10 @@
 // fork hooks, writing reports, and the next definition of a symbol. One
 // implementation file per OS (linux.cpp, windows.cpp); nothing above this
 // layer includes an OS header or calls the OS, and .ci/check-layers checks
-// that. Every function here is safe to call from inside malloc: none
-// allocates.
+// that. None of these functions allocates, except that start_thread(),
+// set_fork_hooks() (pthread_create, pthread_atfork) and next_symbol()
+// (dlsym) may call malloc themselves: the heap calls the first two only
+// once it is built, never from inside its own construction.
 #pragma once
 
 #include <cstddef>
