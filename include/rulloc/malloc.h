@@ -41,6 +41,38 @@ size_t rulloc_trim(void);
  * wait for the purger rather than for a clock. */
 unsigned long long rulloc_purge_rounds(void);
 
+/* The live heap, on demand. Each may be called while other threads
+ * allocate and free: every lock is taken only for the part it guards, one
+ * at a time, and nothing is allocated.
+ *
+ * rulloc_check() verifies every invariant of the process heap that can be
+ * verified while other threads run: every segment's header (slab shapes
+ * against their size classes, free and dirty bitmaps, the totals), every
+ * slab in use (blocks in use + free = carved, its free list inside it, at
+ * block starts, each block once and carrying the free canary; in secure
+ * mode the encoded links decoded), every class pool's list (slabs of its
+ * class and lane, counts), the calling thread's own cache, and every
+ * engine bucket as Rulloc::check() does. Returns 0 when all holds, else
+ * non-zero with the first violation written to `error` (NUL-terminated,
+ * cut to `size`). RULLOC_CHECK_AT_EXIT=1 runs it at exit: "rulloc: heap
+ * check at exit: sound" on stderr, or the violation and abort(). */
+int rulloc_check(char* error, size_t size);
+/* Draws the process heap on descriptor `fd` as Rulloc::dump() draws an
+ * object allocator: every segment and its slabs (class, lane, blocks used,
+ * free and uncarved; free slabs and how many are purged), the lanes, the
+ * bytes in thread caches and outboxes, every engine bucket's regions and
+ * blocks. RULLOC_DUMP_SIGNAL=SIGUSR2 (a name or a number) draws it on
+ * stderr whenever that signal comes; there only try-locks are used, and a
+ * part whose lock is held is drawn as "busy". */
+void rulloc_dump(int fd);
+/* The figures as one JSON object, written into `buffer` as snprintf does
+ * (at most size - 1 bytes and a NUL); returns the length it needs.
+ * Includes an account of resident memory: bytes in use, in thread caches,
+ * free in slabs and engine regions, metadata, purged, and the kernel's
+ * resident set with the part left unexplained. RULLOC_SHOW_STATS=json
+ * prints it on stderr at exit. */
+size_t rulloc_stats_json(char* buffer, size_t size);
+
 /* mallopt(RULLOC_M_PURGE_DELAY_MS, ms): the purge delay from now on (1 to
  * 86400000 ms; 0 and "off" only by RULLOC_PURGE_DELAY_MS, which shapes the
  * heap as it is built). Returns 1, or 0 for a value out of range. */

@@ -231,8 +231,8 @@ bool slab_is_sound(const Slab* slab, SlabFigures* figures,
       return slab_fail(error, slab,
                        "free list leads outside the slab or off a block start");
     }
-    const auto index = static_cast<std::size_t>(bytes - start) /
-                       shape.block_size;
+    const auto index =
+        static_cast<std::size_t>(bytes - start) / shape.block_size;
     if (index >= slab->carved) {
       return slab_fail(error, slab, "free list holds an uncarved block");
     }

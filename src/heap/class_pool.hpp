@@ -14,7 +14,9 @@
 
 #include <cstddef>
 
+#include "base/text.hpp"
 #include "heap/free_block.hpp"
+#include "heap/slab.hpp"
 
 namespace rulloc::heap {
 
@@ -34,5 +36,31 @@ void pool_trim() noexcept;
 // Held across fork().
 void lock_pools() noexcept;
 void unlock_pools() noexcept;
+
+// The live heap, on demand (heap/inspect.cpp). Each takes one pool lock at
+// a time, only for the slabs that pool owns.
+//
+// Checks every pool's list: each slab listed is of the pool's class and
+// lane, linked both ways, its own state sound (see look_at_slab), and the
+// empty ones counted. False and the first violation written to `error`.
+bool check_pools(base::Text& error) noexcept;
+// One slab seen from segments' view (`shape`, copied under their lock),
+// under the lock of the pool that shape names, once the segments' lock
+// confirms the slab still has it: its counts within its capacity, its free
+// list inside it at carved block starts, each once and carrying the free
+// canary (encoded links decoded as in secure mode), free + used = carved,
+// listed exactly when it has room. With `try_only`, no lock is waited for.
+struct SlabFigures {
+  std::size_t used, carved, free;
+  bool listed;
+};
+enum class SlabLook {
+  kSeen,    // sound; `figures` filled
+  kGone,    // given back or taken again since the shape was copied
+  kBusy,    // a lock was held (try_only)
+  kBroken,  // a violation, written to `error`
+};
+SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
+                      SlabFigures* figures, base::Text* error) noexcept;
 
 }  // namespace rulloc::heap

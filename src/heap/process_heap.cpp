@@ -11,6 +11,7 @@
 #include "base/misuse.hpp"
 #include "core/laned_engine.hpp"
 #include "heap/class_pool.hpp"
+#include "heap/inspect.hpp"
 #include "heap/purger.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -50,6 +51,7 @@ BucketStorage bucket_storage[kFixed + 1];
 Engine* engine_pointer = nullptr;
 std::atomic<int> state{0};  // 0: not built, 1: being built, 2: ready
 bool show_stats = false;
+bool stats_as_json = false;  // RULLOC_SHOW_STATS=json
 bool verbose = false;
 
 std::atomic<std::size_t> allocations{0};
@@ -133,15 +135,21 @@ std::uintptr_t random_secret() noexcept {
     }
     engine_pointer =
         new (engine_storage) Engine(bucket_storage, kLimits, fixed, options);
-    show_stats = env_flag("RULLOC_SHOW_STATS");
+    char stats_mode[8];
+    show_stats = platform::environment("RULLOC_SHOW_STATS", stats_mode,
+                                       sizeof(stats_mode)) > 0 &&
+                 stats_mode[0] != '0';
+    stats_as_json = show_stats && std::strcmp(stats_mode, "json") == 0;
     verbose = env_flag("RULLOC_VERBOSE");
-    if (show_stats || verbose) platform::keep_report_output();
+    const bool inspecting = inspect_read_settings();
+    if (show_stats || verbose || inspecting) platform::keep_report_output();
     free_block_secret = random_secret();
     cache_init(add_counters);
     purger_configure(engine_pointer);
     state.store(2, std::memory_order_release);
     // Only now: registering may itself call malloc.
     platform::set_fork_hooks(before_fork, after_fork, after_fork_in_child);
+    inspect_install_signal();
     if (verbose) say("rulloc: process allocator ready\n");
   } else {
     while (state.load(std::memory_order_acquire) != 2) platform::yield();
@@ -165,7 +173,9 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
 }
 
 [[gnu::destructor]] void at_exit() {
-  if (state.load(std::memory_order_acquire) == 2 && show_stats) print_stats();
+  if (state.load(std::memory_order_acquire) != 2) return;
+  if (show_stats) stats_as_json ? print_stats_json() : print_stats();
+  inspect_at_exit();
 }
 
 // Stops the program for a pointer into a slab that is not a block in use.
@@ -357,6 +367,19 @@ std::size_t trim() noexcept {
   pool_trim();
   return purge_free_slabs() + heap.trim();
 }
+
+core::LanedEngine* built_engine() noexcept {
+  return state.load(std::memory_order_acquire) == 2 ? engine_pointer : nullptr;
+}
+
+Counters read_counters() noexcept {
+  return {allocations.load(std::memory_order_relaxed),
+          frees.load(std::memory_order_relaxed),
+          bytes_in_use.load(std::memory_order_relaxed),
+          peak_bytes_in_use.load(std::memory_order_relaxed)};
+}
+
+std::size_t bucket_storage_bytes() noexcept { return sizeof(bucket_storage); }
 
 void before_thread_create() noexcept {
   engine();  // so that the purger is configured

@@ -37,4 +37,11 @@ void set_lanes(std::size_t lanes) noexcept;
 void get_stats(rulloc_malloc_stats* out) noexcept;
 void print_stats() noexcept;
 
+// The live heap, on demand (inspect.cpp; rulloc/malloc.h describes them):
+// 0 when every invariant holds, else the first violation in `error`; the
+// heap drawn to a descriptor; the figures as JSON, the length they need.
+int check(char* error, std::size_t size) noexcept;
+void dump(int descriptor) noexcept;
+std::size_t stats_json(char* buffer, std::size_t size) noexcept;
+
 }  // namespace rulloc::heap

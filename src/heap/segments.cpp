@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "base/alignment.hpp"
+#include "base/spin_lock.hpp"
+#include "heap/class_pool.hpp"
 #include "heap/secure.hpp"
 #include "heap/size_classes.hpp"
 #include "platform/platform.hpp"
@@ -20,6 +22,7 @@ std::atomic<std::uint32_t> epoch{0};
 
 std::mutex lock;
 Segment* open_segments = nullptr;  // segments with at least one free slab
+std::atomic<Segment*> all_segments{nullptr};  // newest first, never shrinks
 std::size_t segment_count = 0;
 std::size_t slabs_in_use = 0;
 std::size_t dirty_slabs = 0;
@@ -90,6 +93,8 @@ Segment* map_segment() noexcept {
   mark(segment);
   ++segment_count;
   open(segment);
+  segment->older = all_segments.load(std::memory_order_relaxed);
+  all_segments.store(segment, std::memory_order_release);
   return segment;
 }
 
@@ -125,7 +130,7 @@ std::size_t purge(Segment* segment, std::uint32_t before = 0) noexcept {
 
 }  // namespace
 
-Slab* take_slab(std::size_t size_class) noexcept {
+Slab* take_slab(std::size_t size_class, std::size_t lane) noexcept {
   std::lock_guard guard(lock);
   // A slab whose pages are still there costs no page faults and no memory.
   Segment* segment = open_segments;
@@ -157,6 +162,7 @@ Slab* take_slab(std::size_t size_class) noexcept {
   shape.capacity =
       static_cast<std::uint16_t>((kSlabBytes - guard_bytes()) / size);
   shape.size_class = static_cast<std::uint8_t>(size_class);
+  shape.lane = static_cast<std::uint8_t>(lane);
   return slab;
 }
 
@@ -215,5 +221,143 @@ SegmentStats segment_stats() noexcept {
 
 void lock_segments() noexcept { lock.lock(); }
 void unlock_segments() noexcept { lock.unlock(); }
+
+Segment* newest_segment() noexcept {
+  return all_segments.load(std::memory_order_acquire);
+}
+
+namespace {
+
+bool fail(base::Text& error, const Segment* segment, std::size_t slab,
+          const char* what) noexcept {
+  error << "segment " << static_cast<const void*>(segment);
+  if (slab != 0) error << " slab " << slab;
+  error << ": " << what;
+  return false;
+}
+
+// The shape a slab of `size_class` gets from take_slab().
+bool shape_is_sound(const SlabShape& shape) noexcept {
+  if (shape.size_class >= kClassCount || shape.lane >= kLanes) return false;
+  const std::size_t size = class_size(shape.size_class);
+  return shape.block_size == size &&
+         shape.reciprocal ==
+             static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) /
+                                        size) &&
+         shape.capacity == (kSlabBytes - guard_bytes()) / size;
+}
+
+}  // namespace
+
+bool check_segments(base::Text& error) noexcept {
+  std::lock_guard guard(lock);
+  std::size_t segments = 0, in_use = 0, dirty = 0, listed_open = 0;
+  for (const Segment* s = open_segments; s != nullptr; s = s->next) {
+    if (++listed_open > segment_count) {
+      return fail(error, s, 0, "the list of open segments has a cycle");
+    }
+    if (!s->open) return fail(error, s, 0, "listed as open but marked closed");
+    if (s->next != nullptr && s->next->prev != s) {
+      return fail(error, s, 0, "broken links of the open segments");
+    }
+  }
+  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+    if (++segments > segment_count) {
+      return fail(error, s, 0, "more segments than counted");
+    }
+    if (reinterpret_cast<std::uintptr_t>(s) % kSegmentBytes != 0 ||
+        shape_of(s) != &s->shapes[0]) {
+      return fail(error, s, 0, "not an aligned segment in the segment map");
+    }
+    if ((s->free_slabs & 1) != 0 || (s->dirty_slabs & 1) != 0) {
+      return fail(error, s, 0, "the header's slab 0 is marked free");
+    }
+    if ((s->dirty_slabs & ~s->free_slabs) != 0) {
+      return fail(error, s, 0, "a slab in use is marked dirty (free)");
+    }
+    if (s->open != (s->free_slabs != 0)) {
+      return fail(
+          error, s, 0,
+          s->open ? "open, with no free slab" : "closed, with free slabs");
+    }
+    for (std::size_t i = 1; i < kSlabsPerSegment; ++i) {
+      const SlabShape& shape = s->shapes[i];
+      if ((s->free_slabs >> i) & 1) {
+        if (shape.block_size != 0 || shape.capacity != 0) {
+          return fail(error, s, i, "a free slab keeps the shape of a class");
+        }
+        continue;
+      }
+      ++in_use;
+      if (!shape_is_sound(shape)) {
+        return fail(error, s, i,
+                    "shape (block size, capacity, reciprocal, lane) does not "
+                    "match its size class");
+      }
+    }
+    dirty += static_cast<std::size_t>(std::popcount(s->dirty_slabs));
+  }
+  if (segments != segment_count) {
+    return fail(error, nullptr, 0, "fewer segments than counted");
+  }
+  if (in_use != slabs_in_use) {
+    return fail(error, nullptr, 0, "slabs in use miscounted");
+  }
+  if (dirty != dirty_slabs) {
+    return fail(error, nullptr, 0, "dirty free slabs miscounted");
+  }
+  return true;
+}
+
+namespace {
+
+// The segments' lock only if it is free now or soon (a signal handler's
+// way: the thread it interrupted may hold it).
+bool try_lock_briefly() noexcept {
+  for (int spins = 0; spins < 4000; ++spins) {
+    if (lock.try_lock()) return true;
+    base::cpu_relax();
+  }
+  return false;
+}
+
+}  // namespace
+
+bool view_segment(const Segment* segment, SegmentView* view,
+                  bool try_only) noexcept {
+  if (try_only) {
+    if (!try_lock_briefly()) return false;
+  } else {
+    lock.lock();
+  }
+  view->free_slabs = segment->free_slabs;
+  view->dirty_slabs = segment->dirty_slabs;
+  for (std::size_t i = 0; i < kSlabsPerSegment; ++i) {
+    view->shapes[i] = segment->shapes[i];
+  }
+  lock.unlock();
+  return true;
+}
+
+bool slab_has_shape(const Slab* slab, const SlabShape& shape, bool try_only,
+                    bool* busy) noexcept {
+  if (try_only) {
+    if (!try_lock_briefly()) {
+      *busy = true;
+      return false;
+    }
+  } else {
+    lock.lock();
+  }
+  const Segment* segment = segment_of(slab);
+  const std::size_t index = static_cast<std::size_t>(slab - segment->slabs);
+  const SlabShape& now = segment->shapes[index];
+  const bool same =
+      ((segment->free_slabs >> index) & 1) == 0 &&
+      now.block_size == shape.block_size && now.capacity == shape.capacity &&
+      now.size_class == shape.size_class && now.lane == shape.lane;
+  lock.unlock();
+  return same;
+}
 
 }  // namespace rulloc::heap

@@ -69,6 +69,7 @@ struct Segment {
   std::uint64_t dirty_slabs;  // bit i: free, but its pages are not purged
   std::uintptr_t key;         // secure mode: encodes free-list links
   bool open;                  // in the list of segments with free slabs
+  Segment* older;             // every segment, newest first (never unlinked)
 };
 
 static_assert(sizeof(Segment) <= 4096, "the header fits in one page");

@@ -30,6 +30,19 @@ std::atomic<unsigned> lane_users[kLanes];
 // How many lanes new threads choose from (mallopt's M_ARENA_MAX).
 std::atomic<std::size_t> lanes_in_use{kLanes};
 
+// Bytes in every thread's cache and outbox, as last published.
+std::atomic<long long> cached_bytes{0};
+
+long long bytes_held(const ThreadCache& cache) noexcept {
+  long long bytes = 0;
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    bytes +=
+        static_cast<long long>(cache.classes[c].count + cache.outbox[c].count) *
+        kClassSizes[c];
+  }
+  return bytes;
+}
+
 std::uint8_t join_lane() noexcept {
   std::size_t best = 0;
   const std::size_t lanes = lanes_in_use.load(std::memory_order_relaxed);
@@ -182,6 +195,12 @@ void flush_counters() noexcept {
   add_counters(thread_cache.counters);
   thread_cache.counters = {};
   thread_cache.events = 0;
+  const long long held = bytes_held(thread_cache);
+  if (held != thread_cache.published_bytes) {
+    cached_bytes.fetch_add(held - thread_cache.published_bytes,
+                           std::memory_order_relaxed);
+    thread_cache.published_bytes = held;
+  }
 }
 
 void cache_set_lanes(std::size_t lanes) noexcept {
@@ -195,6 +214,8 @@ long cache_live_threads() noexcept {
 
 void cache_after_fork_in_child() noexcept {
   const bool active = thread_cache.state == CacheState::kActive;
+  // The other threads' caches stayed behind (their blocks are lost here).
+  cached_bytes.store(thread_cache.published_bytes, std::memory_order_relaxed);
   live_threads.store(active ? 1 : 0, std::memory_order_relaxed);
   for (std::size_t lane = 0; lane < kLanes; ++lane) {
     lane_users[lane].store(active && lane == thread_cache.lane ? 1 : 0,
@@ -213,6 +234,60 @@ void cache_flush() noexcept {
     pool_give(detach(cached, cached.count));
     give_outbox(thread_cache.outbox[c]);
   }
+}
+
+std::size_t cache_bytes() noexcept {
+  const long long bytes = cached_bytes.load(std::memory_order_relaxed);
+  return bytes > 0 ? static_cast<std::size_t>(bytes) : 0;
+}
+
+unsigned cache_lane_users(std::size_t lane) noexcept {
+  return lane < kLanes ? lane_users[lane].load(std::memory_order_relaxed) : 0;
+}
+
+namespace {
+
+bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
+                bool own_lane, const char* name) noexcept {
+  std::uint32_t count = 0;
+  for (const FreeBlock* b = list.head; b != nullptr;) {
+    const SlabShape* shape = shape_of(b);
+    if (++count > list.count || shape == nullptr ||
+        !is_block_start(*shape, b) || shape->size_class != c ||
+        (own_lane && shape->lane != thread_cache.lane) || !looks_free(b)) {
+      error << "this thread's " << name << " of class " << class_size(c)
+            << " B: "
+            << (count > list.count ? "longer than counted"
+                                   : "holds a block that is not a free block "
+                                     "of its class and lane")
+            << " (block " << static_cast<const void*>(b) << ")";
+      return false;
+    }
+    std::uintptr_t next = b->link;
+    if constexpr (kSecure) {
+      next ^= segment_of(b)->key ^ reinterpret_cast<std::uintptr_t>(b);
+    }
+    b = reinterpret_cast<const FreeBlock*>(next);
+  }
+  if (count != list.count) {
+    error << "this thread's " << name << " of class " << class_size(c)
+          << " B: shorter than counted";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool check_own_cache(base::Text& error) noexcept {
+  if (thread_cache.state != CacheState::kActive) return true;
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    if (!check_list(error, thread_cache.classes[c], c, true, "cache") ||
+        !check_list(error, thread_cache.outbox[c], c, false, "outbox")) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace rulloc::heap

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/text.hpp"
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
@@ -60,6 +61,9 @@ struct ThreadCache {
   // short-lived thread does not carve (and give back) a thousand blocks for
   // its first few.
   std::uint16_t refill[kClassCount];
+  // Bytes of blocks in `classes` and `outbox` as last added to the
+  // process-wide figure (cache_bytes()), at the last flush of the counters.
+  long long published_bytes;
 };
 
 extern __thread ThreadCache thread_cache
@@ -166,5 +170,17 @@ void cache_after_fork_in_child() noexcept;
 void discard_counters() noexcept;
 // Gives this thread's cached blocks back to the pools.
 void cache_flush() noexcept;
+
+// The live heap, on demand (heap/inspect.cpp). Bytes of free blocks held
+// in all threads' caches and outboxes, as each thread last reported them
+// (with its counters: every 1024 of its calls, and at its exit).
+std::size_t cache_bytes() noexcept;
+// Threads on `lane` now.
+unsigned cache_lane_users(std::size_t lane) noexcept;
+// Checks the calling thread's own cache and outbox (another thread's is
+// out of reach: it changes without a lock): each list as long as counted,
+// every block a free block (its canary) at a block start of a slab of its
+// class, of the thread's lane in `classes`.
+bool check_own_cache(base::Text& error) noexcept;
 
 }  // namespace rulloc::heap

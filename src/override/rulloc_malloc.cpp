@@ -1,5 +1,6 @@
 // The rulloc_* functions of rulloc/malloc.h: the process heap's figures, an
-// explicit trim and the purger's rounds, as C entry points beside the malloc
+// explicit trim, the purger's rounds, and the live heap's check, map and
+// JSON figures (heap/inspect.cpp), as C entry points beside the malloc
 // family they describe. The heap itself exports nothing (src/heap/ has no
 // extern "C"; .ci/check-layers checks that).
 #include "heap/process_heap.hpp"
@@ -20,4 +21,14 @@ RULLOC_EXPORT size_t rulloc_trim(void) { return rulloc::heap::trim(); }
 
 RULLOC_EXPORT unsigned long long rulloc_purge_rounds(void) {
   return rulloc::heap::purge_rounds();
+}
+
+RULLOC_EXPORT int rulloc_check(char* error, size_t size) {
+  return rulloc::heap::check(error, size);
+}
+
+RULLOC_EXPORT void rulloc_dump(int fd) { rulloc::heap::dump(fd); }
+
+RULLOC_EXPORT size_t rulloc_stats_json(char* buffer, size_t size) {
+  return rulloc::heap::stats_json(buffer, size);
 }

@@ -1,0 +1,508 @@
+// The live heap, on demand: rulloc_check(), rulloc_dump() and
+// rulloc_stats_json() over the process heap while its threads run.
+//
+// Nothing here allocates: every text is formatted on the stack
+// (base::Text) and written in pieces. Each lock is taken only for what it
+// guards and one at a time (the segments' lock inside a pool's, as malloc
+// itself nests them), so running threads wait at most for one slab or one
+// bucket:
+//
+//   segments' lock    every segment header and the totals     (check)
+//                     one segment's shapes, copied            (all three)
+//   a pool's lock     one slab of that pool, or its list      (all three)
+//   a bucket's lock   that bucket's regions and blocks        (all three)
+//
+// The dump taken on a signal uses try-locks only, spinning briefly: the
+// thread it interrupted may hold any of these locks, so a part whose lock
+// is held is drawn as "busy" instead of waited for.
+#include "heap/inspect.hpp"
+
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/text.hpp"
+#include "core/laned_engine.hpp"
+#include "core/page_map.hpp"
+#include "heap/class_pool.hpp"
+#include "heap/process_heap.hpp"
+#include "heap/secure.hpp"
+#include "heap/segments.hpp"
+#include "heap/size_classes.hpp"
+#include "heap/slab.hpp"
+#include "heap/thread_cache.hpp"
+#include "platform/platform.hpp"
+
+namespace rulloc::heap {
+namespace {
+
+bool check_at_exit = false;
+int dump_signal = -1;
+// One dump at a time (a signal may come while one is written).
+std::atomic<bool> dumping{false};
+
+void to_descriptor(void* context, const char* text,
+                   std::size_t length) noexcept {
+  platform::write_to(*static_cast<const int*>(context), text, length);
+}
+
+void to_report(void*, const char* text, std::size_t length) noexcept {
+  platform::write_report(text, length);
+}
+
+void say(const char* text) noexcept {
+  platform::write_report(text, std::strlen(text));
+}
+
+bool check_all(base::Text& error) noexcept {
+  const core::LanedEngine* engine = built_engine();
+  if (engine == nullptr) return true;  // nothing built, nothing to break
+  if (!check_segments(error)) return false;
+  // Every slab in use, full ones included (no pool lists those), each
+  // under its own pool's lock.
+  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+    SegmentView view;
+    view_segment(s, &view, false);
+    for (std::size_t i = 1; i < kSlabsPerSegment; ++i) {
+      if ((view.free_slabs >> i) & 1) continue;
+      if (look_at_slab(&s->slabs[i], view.shapes[i], false, nullptr, &error) ==
+          SlabLook::kBroken) {
+        return false;
+      }
+    }
+  }
+  if (!check_pools(error)) return false;
+  if (!check_own_cache(error)) return false;
+  return engine->check(error);
+}
+
+// What the slabs hold, from every segment and slab in use.
+struct SlabTotals {
+  std::size_t segments, slabs_in_use, free_dirty, free_purged, busy;
+  std::size_t used_bytes, free_bytes, uncarved_bytes, tail_bytes;
+  struct Class {
+    std::size_t slabs, used, free, uncarved;
+  } classes[kClassCount];
+  struct Lane {
+    std::size_t slabs, used_bytes, free_bytes;
+  } lanes[kLanes];
+};
+
+void add_slab(SlabTotals& t, const SlabShape& shape,
+              const SlabFigures& f) noexcept {
+  const std::size_t size = shape.block_size;
+  t.used_bytes += f.used * size;
+  t.free_bytes += f.free * size;
+  t.uncarved_bytes += (shape.capacity - f.carved) * size;
+  t.tail_bytes += kSlabBytes - std::size_t{shape.capacity} * size;
+  SlabTotals::Class& c = t.classes[shape.size_class % kClassCount];
+  ++c.slabs;
+  c.used += f.used;
+  c.free += f.free;
+  c.uncarved += shape.capacity - f.carved;
+  SlabTotals::Lane& l = t.lanes[shape.lane % kLanes];
+  ++l.slabs;
+  l.used_bytes += f.used * size;
+  l.free_bytes += f.free * size;
+}
+
+void count_slabs(SlabTotals& t, bool try_only) noexcept {
+  t = SlabTotals{};
+  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+    ++t.segments;
+    SegmentView view;
+    if (!view_segment(s, &view, try_only)) {
+      ++t.busy;
+      continue;
+    }
+    for (std::size_t i = 1; i < kSlabsPerSegment; ++i) {
+      const std::uint64_t bit = std::uint64_t{1} << i;
+      if (view.free_slabs & bit) {
+        ++((view.dirty_slabs & bit) ? t.free_dirty : t.free_purged);
+        continue;
+      }
+      ++t.slabs_in_use;
+      SlabFigures f;
+      const SlabLook look =
+          look_at_slab(&s->slabs[i], view.shapes[i], try_only, &f, nullptr);
+      if (look == SlabLook::kSeen) {
+        add_slab(t, view.shapes[i], f);
+      } else if (look == SlabLook::kBusy) {
+        ++t.busy;
+      }
+    }
+  }
+}
+
+// --- the dump --------------------------------------------------------------
+
+void dump_segment(base::Text& out, const Segment* s, bool try_only,
+                  SlabTotals& t) noexcept {
+  SegmentView view;
+  if (!view_segment(s, &view, try_only)) {
+    out << "segment " << static_cast<const void*>(s)
+        << ": busy (the segments' lock is held)\n";
+    return;
+  }
+  const std::size_t free_slabs =
+      static_cast<std::size_t>(std::popcount(view.free_slabs));
+  const std::size_t dirty =
+      static_cast<std::size_t>(std::popcount(view.dirty_slabs));
+  out << "segment " << static_cast<const void*>(s) << ": "
+      << kSlabsPerSegment - 1 - free_slabs << " slabs in use, " << free_slabs
+      << " free (" << free_slabs - dirty << " purged)\n";
+  for (std::size_t i = 1; i < kSlabsPerSegment;) {
+    const std::uint64_t bit = std::uint64_t{1} << i;
+    if (view.free_slabs & bit) {
+      // A run of free slabs on one line.
+      std::size_t last = i, purged = 0;
+      while (last + 1 < kSlabsPerSegment &&
+             ((view.free_slabs >> (last + 1)) & 1)) {
+        ++last;
+      }
+      for (std::size_t j = i; j <= last; ++j) {
+        if (((view.dirty_slabs >> j) & 1) == 0) ++purged;
+      }
+      out << (last > i ? "  slabs " : "  slab ") << i;
+      if (last > i) out << '-' << last;
+      out << ": free, " << purged << " purged, " << last - i + 1 - purged
+          << " with their pages\n";
+      i = last + 1;
+      continue;
+    }
+    const SlabShape& shape = view.shapes[i];
+    out << "  slab " << i << ": class " << shape.block_size << " B, lane "
+        << shape.lane << ", " << shape.capacity << " blocks: ";
+    SlabFigures f;
+    switch (look_at_slab(&s->slabs[i], shape, try_only, &f, nullptr)) {
+      case SlabLook::kSeen:
+        add_slab(t, shape, f);
+        out << f.used << " used, " << f.free << " free, "
+            << shape.capacity - f.carved << " uncarved\n";
+        break;
+      case SlabLook::kGone:
+        out << "changed while drawn\n";
+        break;
+      case SlabLook::kBusy:
+        out << "busy (its pool's lock is held)\n";
+        break;
+      case SlabLook::kBroken:
+        out << "BROKEN (rulloc_check() names what)\n";
+        break;
+    }
+    ++i;
+  }
+}
+
+void dump_to(base::Text& out, bool try_only) noexcept {
+  if (dumping.exchange(true, std::memory_order_acquire)) {
+    out << "rulloc: a dump is being written already\n";
+    return;
+  }
+  out << "rulloc heap" << (kSecure ? " (secure)" : "") << '\n';
+  const core::LanedEngine* engine = built_engine();
+  if (engine == nullptr) {
+    out << "not built yet (no allocation so far)\nend of rulloc heap\n";
+    dumping.store(false, std::memory_order_release);
+    return;
+  }
+  const Counters counters = read_counters();
+  out << "counters: " << counters.allocations << " allocations, "
+      << counters.frees << " frees, " << counters.bytes_in_use
+      << " bytes in use (peak " << counters.peak_bytes_in_use
+      << "), as threads last reported\n";
+  SlabTotals t{};
+  std::size_t segments = 0;
+  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+    ++segments;
+  }
+  out << "segments: " << segments << " (" << segments * kSegmentBytes
+      << " bytes of address space), slabs of " << kSlabBytes << " bytes\n";
+  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+    dump_segment(out, s, try_only, t);
+  }
+  out << "lanes:\n";
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    out << "  lane " << lane << ": " << cache_lane_users(lane) << " threads, "
+        << t.lanes[lane].slabs << " slabs drawn, " << t.lanes[lane].used_bytes
+        << " bytes of blocks out, " << t.lanes[lane].free_bytes
+        << " bytes free in slabs\n";
+  }
+  out << "thread caches and outboxes: " << cache_bytes()
+      << " bytes (all threads, as each last reported)\n";
+  out << "engine:\n";
+  engine->dump(out, try_only);
+  out << "end of rulloc heap\n";
+  dumping.store(false, std::memory_order_release);
+}
+
+void dump_on_signal() noexcept {
+  base::Text out(to_report, nullptr);
+  dump_to(out, true);
+}
+
+// --- JSON ------------------------------------------------------------------
+
+struct Json {
+  base::Text& out;
+  bool first = true;
+
+  void key(const char* name) noexcept {
+    out << (first ? "" : ", ") << '"' << name << "\": ";
+    first = false;
+  }
+  void field(const char* name, std::size_t value) noexcept {
+    key(name);
+    out << value;
+  }
+  void signed_field(const char* name, long long value) noexcept {
+    key(name);
+    out << value;
+  }
+  void text(const char* name, const char* value) noexcept {
+    key(name);
+    out << '"' << value << '"';  // rulloc's own texts: nothing to escape
+  }
+  void open(const char* name, char bracket) noexcept {
+    key(name);
+    out << bracket;
+    first = true;
+  }
+  void close(char bracket) noexcept {
+    out << bracket;
+    first = false;
+  }
+};
+
+void write_json(base::Text& out) noexcept {
+  Json json{out};
+  out << '{';
+  json.field("version", 1);
+  json.text("heap", kSecure ? "secure" : "plain");
+  const core::LanedEngine* engine = built_engine();
+  if (engine == nullptr) {
+    json.text("note", "not built yet (no allocation so far)");
+    out << "}\n";
+    return;
+  }
+  rulloc_malloc_stats stats;
+  get_stats(&stats);  // the calling thread's counters flushed first
+  json.open("counters", '{');
+  json.field("allocations", stats.allocations);
+  json.field("frees", stats.frees);
+  json.field("bytes_in_use", stats.bytes_in_use);
+  json.field("peak_bytes_in_use", stats.peak_bytes_in_use);
+  json.text("note",
+            "usable bytes as each thread last reported (every 1024 of its "
+            "calls or 1 MiB, the calling thread's now)");
+  json.close('}');
+
+  SlabTotals t;
+  count_slabs(t, false);
+  json.open("segments", '{');
+  json.field("count", t.segments);
+  json.field("address_space", t.segments * kSegmentBytes);
+  json.field("slab_bytes", kSlabBytes);
+  json.field("slabs_in_use", t.slabs_in_use);
+  json.field("slabs_free_with_pages", t.free_dirty);
+  json.field("slabs_free_purged", t.free_purged);
+  json.close('}');
+
+  json.open("classes", '[');
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    const SlabTotals::Class& k = t.classes[c];
+    if (k.slabs == 0) continue;
+    out << (json.first ? "" : ", ") << '{';
+    json.first = true;
+    json.field("size", class_size(c));
+    json.field("slabs", k.slabs);
+    json.field("blocks_out", k.used);
+    json.field("blocks_free", k.free);
+    json.field("blocks_uncarved", k.uncarved);
+    json.close('}');
+  }
+  json.close(']');
+
+  json.open("lanes", '[');
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    out << (lane == 0 ? "" : ", ") << '{';
+    json.first = true;
+    json.field("threads", cache_lane_users(lane));
+    json.field("slabs", t.lanes[lane].slabs);
+    json.field("bytes_out", t.lanes[lane].used_bytes);
+    json.field("bytes_free", t.lanes[lane].free_bytes);
+    json.close('}');
+  }
+  json.close(']');
+
+  std::size_t engine_used = 0, engine_free = 0, engine_headers = 0,
+              engine_cached = 0;
+  json.open("buckets", '[');
+  for (std::size_t i = 0; i < engine->bucket_count(); ++i) {
+    const core::LanedEngine::Account a = engine->account(i);
+    const BucketStats s = engine->stats(i);
+    engine_used += a.used;
+    engine_free += a.free;
+    engine_headers += a.headers;
+    engine_cached += a.cached;
+    out << (i == 0 ? "" : ", ") << '{';
+    json.first = true;
+    if (a.limit == SIZE_MAX) {
+      json.text("limit", "dynamic");
+    } else {
+      json.field("limit", a.limit);
+    }
+    json.field("regions", s.regions);
+    json.field("blocks", s.blocks);
+    json.field("free_blocks", s.free_blocks);
+    json.field("mapped", a.mapped);
+    json.field("used", a.used);
+    json.field("free", a.free);
+    json.field("headers", a.headers);
+    json.field("cached", a.cached);
+    json.close('}');
+  }
+  json.close(']');
+
+  // Where the resident memory goes. Blocks out of slabs are either the
+  // program's or in a thread's cache or outbox; the caches' figure is
+  // what each thread last published.
+  const std::size_t cached = cache_bytes();
+  const std::size_t small_in_use =
+      t.used_bytes > cached ? t.used_bytes - cached : 0;
+  const std::size_t page = platform::page_size();
+  const std::size_t segment_headers =
+      t.segments * ((sizeof(Segment) + page - 1) / page * page);
+  const std::size_t page_map_bytes =
+      core::page_map::leaves() * sizeof(core::page_map::detail::Leaf);
+  const std::size_t metadata = segment_headers + page_map_bytes +
+                               engine_headers + bucket_storage_bytes();
+  const std::size_t explained = small_in_use + engine_used + cached +
+                                t.free_bytes + t.free_dirty * kSlabBytes +
+                                engine_free + engine_cached + metadata;
+  json.open("resident", '{');
+  json.field("in_use", small_in_use + engine_used);
+  json.field("in_use_small", small_in_use);
+  json.field("in_use_engine", engine_used);
+  json.field("thread_caches", cached);
+  json.field("free_in_slabs", t.free_bytes);
+  json.field("free_slabs_with_pages", t.free_dirty * kSlabBytes);
+  json.field("free_in_engine", engine_free + engine_cached);
+  json.field("metadata", metadata);
+  json.open("metadata_parts", '{');
+  json.field("segment_headers", segment_headers);
+  json.field("page_map_leaves", page_map_bytes);
+  json.field("block_and_region_headers", engine_headers);
+  json.field("bucket_storage", bucket_storage_bytes());
+  json.close('}');
+  json.field("explained", explained);
+  json.field("purged", t.free_purged * kSlabBytes);
+  json.field("untouched_in_slabs", t.uncarved_bytes);
+  json.field("slab_tails", t.tail_bytes);
+  std::size_t resident = 0, file_backed = 0;
+  if (platform::resident_memory(&resident, &file_backed)) {
+    const std::size_t anonymous = resident - file_backed;
+    json.field("kernel_resident", resident);
+    json.field("kernel_file_backed", file_backed);
+    json.field("kernel_anonymous", anonymous);
+    json.signed_field("unexplained", static_cast<long long>(anonymous) -
+                                         static_cast<long long>(explained));
+  } else {
+    json.text("kernel_resident", "unknown");
+  }
+  json.text("note",
+            "explained = in_use + thread_caches + free_in_slabs + "
+            "free_slabs_with_pages + free_in_engine + metadata, against the "
+            "kernel's anonymous resident pages (resident - file_backed, "
+            "from /proc/self/statm); unexplained is the rest: stacks, the "
+            "program's and the C library's own mappings, minus what the "
+            "kernel dropped of what the heap counts as resident (pages "
+            "inside free engine blocks purged by a trim, slab pages never "
+            "touched). thread_caches is what each thread last published "
+            "(every 1024 of its calls, and at its exit); in_use_small is "
+            "the blocks out of slabs less thread_caches. purged, "
+            "untouched_in_slabs (blocks never carved) and slab_tails are "
+            "mapped but not resident");
+  json.close('}');
+  out << "}\n";
+}
+
+}  // namespace
+
+int check(char* error, std::size_t size) noexcept {
+  base::Bounded bounded(error, size);
+  bool sound;
+  {
+    base::Text out(base::Bounded::sink, &bounded);
+    sound = check_all(out);
+  }
+  return sound ? 0 : 1;
+}
+
+void dump(int descriptor) noexcept {
+  base::Text out(to_descriptor, &descriptor);
+  dump_to(out, false);
+}
+
+std::size_t stats_json(char* buffer, std::size_t size) noexcept {
+  base::Bounded bounded(buffer, size);
+  {
+    base::Text out(base::Bounded::sink, &bounded);
+    write_json(out);
+  }
+  return bounded.length;
+}
+
+void print_stats_json() noexcept {
+  base::Text out(to_report, nullptr);
+  write_json(out);
+}
+
+bool inspect_read_settings() noexcept {
+  char value[64];
+  const long length =
+      platform::environment("RULLOC_CHECK_AT_EXIT", value, sizeof(value));
+  if (length > 0) {
+    if (std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0) {
+      check_at_exit = value[0] == '1';
+    } else {
+      say("rulloc: RULLOC_CHECK_AT_EXIT=");
+      say(value);
+      say(": ignored, not 0 or 1\n");
+    }
+  }
+  if (platform::environment("RULLOC_DUMP_SIGNAL", value, sizeof(value)) > 0) {
+    dump_signal = platform::signal_number(value);
+    if (dump_signal < 0) {
+      say("rulloc: RULLOC_DUMP_SIGNAL=");
+      say(value);
+      say(": ignored, not a signal name (SIGUSR2, USR2) or number that may "
+          "be caught\n");
+    }
+  }
+  return check_at_exit || dump_signal > 0;
+}
+
+void inspect_install_signal() noexcept {
+  if (dump_signal > 0 && !platform::on_signal(dump_signal, dump_on_signal)) {
+    say("rulloc: RULLOC_DUMP_SIGNAL: the signal handler could not be "
+        "installed\n");
+  }
+}
+
+void inspect_at_exit() noexcept {
+  if (!check_at_exit) return;
+  char error[512];
+  if (check(error, sizeof(error)) == 0) {
+    say("rulloc: heap check at exit: sound\n");
+    return;
+  }
+  say("rulloc: heap check at exit: ");
+  say(error);
+  say("\n");
+  std::abort();
+}
+
+}  // namespace rulloc::heap
