@@ -97,14 +97,16 @@ void Bucket::deallocate(BlockHeader* block, const char* operation) noexcept {
 
 Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
                                    bool zeroed) noexcept {
+  // 0: no region can hold it (the length overflows), cached or new.
+  const std::size_t length = determine_region_length(needed);
+  if (length == 0) return {nullptr, 0};
   BlockHeader* block = free_.first_fit(needed);
   bool fresh = false;
   if (block != nullptr) {
     // A region whose only block is free was an empty region kept for reuse.
     if (block->region->blocks.len == 1) --empty_regions_;
     free_.remove(block);
-  } else if (RegionHeader* cached =
-                 cache_.take(determine_region_length(needed))) {
+  } else if (RegionHeader* cached = cache_.take(length)) {
     regions_.push_back(cached);
     block = cached->first_block();
   } else {
@@ -368,9 +370,9 @@ void Bucket::split(BlockHeader* block, std::size_t needed) noexcept {
 
 // `next` must follow `block` in its region; its header becomes content.
 void Bucket::absorb(BlockHeader* block, BlockHeader* next) noexcept {
-  base::debug_check(
-      block->next == next && next->is_free && next->region == block->region,
-      next, "absorb of a block that does not follow, or is used");
+  // `next` may be in use: resize() moves a block into the free one before.
+  base::debug_check(block->next == next && next->region == block->region, next,
+                    "absorb of a block that does not follow");
   block->size += kBlockHeaderSize + next->size;
   block->region->blocks.remove(next);
   next->magic = kMergedMagic;
