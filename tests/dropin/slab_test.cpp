@@ -123,8 +123,10 @@ TEST(RandomOrder, InterleavesRunsAtRandom) {
 }
 
 TEST(RandomOrder, DependsOnTheState) {
-  std::uint64_t one = heap::seed_order(&one);
-  std::uint64_t two = heap::seed_order(&two);
+  // Seeded from the addresses of two variables, as a pool seeds from its own.
+  std::uint64_t one = 0, two = 0;
+  one = heap::seed_order(&one);
+  two = heap::seed_order(&two);
   std::uint16_t first[64], second[64];
   heap::interleave(one, first, 64);
   heap::interleave(two, second, 64);
