@@ -5,11 +5,13 @@ add_library(dropin_tls_plugin MODULE tls_plugin.c)
 target_link_libraries(dropin_tls_plugin PRIVATE rulloc_flags)
 add_dependencies(dropin_reliability dropin_tls_plugin)
 
-# reliability_test(NAME ARGS... [ENV VAR=VALUE...]): on librulloc.so as
-# dropin.reliability.NAME and on librulloc-secure.so as
-# dropin.secure.reliability.NAME; 60 s at most, where a run takes 1-3 s.
-function(reliability_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ENV")
+# on_both_libraries(NAME [PRELOAD] [ENV VAR=VALUE...] COMMAND ...): the
+# command as dropin.reliability.NAME for librulloc.so and as
+# dropin.secure.reliability.NAME for librulloc-secure.so, 60 s at most
+# (a run takes 1-3 s). @LIB@ in the command stands for the library;
+# PRELOAD preloads it into the command.
+function(on_both_libraries name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "PRELOAD" "" "ENV;COMMAND")
   foreach(variant preload secure)
     set(lib ${dropin_lib})
     set(prefix dropin.reliability)
@@ -17,11 +19,25 @@ function(reliability_test name)
       set(lib ${dropin_secure_lib})
       set(prefix dropin.secure.reliability)
     endif()
-    add_test(NAME ${prefix}.${name}
-             COMMAND dropin_reliability ${arg_UNPARSED_ARGUMENTS})
-    set_tests_properties(${prefix}.${name} PROPERTIES
-      ENVIRONMENT "LD_PRELOAD=${lib};${arg_ENV}" TIMEOUT 60)
+    string(REPLACE "@LIB@" "${lib}" command "${arg_COMMAND}")
+    add_test(NAME ${prefix}.${name} COMMAND ${command})
+    set(env ${arg_ENV})
+    if(arg_PRELOAD)
+      list(APPEND env "LD_PRELOAD=${lib}")
+    endif()
+    set_tests_properties(${prefix}.${name} PROPERTIES TIMEOUT 60)
+    if(env)
+      set_tests_properties(${prefix}.${name} PROPERTIES ENVIRONMENT "${env}")
+    endif()
   endforeach()
+endfunction()
+
+# reliability_test(NAME ARGS... [ENV VAR=VALUE...]): the program with the
+# library preloaded must exit 0.
+function(reliability_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ENV")
+  on_both_libraries(${name} PRELOAD ENV ${arg_ENV}
+                    COMMAND dropin_reliability ${arg_UNPARSED_ARGUMENTS})
 endfunction()
 
 # 1. No deadlock when threads exit (glibc frees TLS under its stack-cache
@@ -46,22 +62,9 @@ reliability_test(no-thread no-thread ENV RULLOC_PURGE_THREAD=0)
 # on both libraries, must exit with STATUS and print LINE on stderr.
 function(expect_report name status line)
   cmake_parse_arguments(PARSE_ARGV 3 arg "" "" "ENV")
-  foreach(variant preload secure)
-    set(lib ${dropin_lib})
-    set(prefix dropin.reliability)
-    if(variant STREQUAL secure)
-      set(lib ${dropin_secure_lib})
-      set(prefix dropin.secure.reliability)
-    endif()
-    add_test(NAME ${prefix}.${name}
-             COMMAND bash ${dropin_dir}/expect_report.sh ${lib} ${status}
-                     ${line} $<TARGET_FILE:dropin_reliability>
-                     ${arg_UNPARSED_ARGUMENTS})
-    set_tests_properties(${prefix}.${name} PROPERTIES TIMEOUT 60)
-    if(arg_ENV)
-      set_tests_properties(${prefix}.${name} PROPERTIES ENVIRONMENT "${arg_ENV}")
-    endif()
-  endforeach()
+  on_both_libraries(${name} ENV ${arg_ENV}
+    COMMAND bash ${dropin_dir}/expect_report.sh @LIB@ ${status} ${line}
+            $<TARGET_FILE:dropin_reliability> ${arg_UNPARSED_ARGUMENTS})
 endfunction()
 
 # 4. A corrupted link of an engine block's free list is reported, not
