@@ -58,8 +58,10 @@ void stop_thread() noexcept {
 void purge_loop() noexcept {
   purger_thread_runs.store(true, std::memory_order_relaxed);
   for (long slept = 0;;) {
-    const long nap = tick_ms() - slept < kWakeMs ? tick_ms() - slept : kWakeMs;
-    platform::sleep_ms(static_cast<unsigned long>(nap));
+    // mallopt() may shorten the tick while this one sleeps: never negative.
+    const long left = tick_ms() - slept;
+    const long nap = left < kWakeMs ? (left > 0 ? left : 0) : kWakeMs;
+    if (nap > 0) platform::sleep_ms(static_cast<unsigned long>(nap));
     slept += nap;
     // A process ends when its last thread does: if the program's threads
     // have all exited (pthread_exit), this one must not keep it alive.
