@@ -1,6 +1,9 @@
 /* glibc's introspection calls answered by rulloc (librulloc.so preloaded):
  *   introspection figures   mallinfo2/mallinfo follow 100 MB allocated and
  *                           freed; mallopt's answers; __libc_* and C23 frees
+ *   introspection lanes N   mallopt(M_ARENA_MAX, N) (0: not called), then
+ *                           4 threads allocate: every thread must be on one
+ *                           of the first N lanes (rulloc_stats_json)
  *   introspection xml       malloc_info(0, stdout) while 100 MB are held,
  *                           then after they are freed (check_malloc_info.py
  *                           parses both with an XML parser) */
@@ -8,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +105,59 @@ static int figures(void) {
   return dropin_finish("introspection figures");
 }
 
+static pthread_barrier_t all_set_up;
+
+static void* hold_a_block(void* arg) {
+  void* block = escape(malloc(64));
+  pthread_barrier_wait(&all_set_up); /* every thread has its lane */
+  pthread_barrier_wait(&all_set_up); /* main has read the lanes */
+  free(block);
+  return arg;
+}
+
+/* Threads per lane, from the "lanes" array of rulloc_stats_json. */
+static int lane_threads(int counts[], int most) {
+  size_t (*stats_json)(char*, size_t) = FIND(rulloc_stats_json);
+  static char text[1 << 20];
+  REQUIRE(stats_json(text, sizeof(text)) < sizeof(text));
+  const char* at = strstr(text, "\"lanes\"");
+  REQUIRE(at != NULL);
+  int lanes = 0;
+  while (lanes < most && (at = strstr(at, "\"threads\": ")) != NULL) {
+    at += strlen("\"threads\": ");
+    counts[lanes++] = atoi(at);
+  }
+  return lanes;
+}
+
+static int lanes(int arena_max) {
+  if (arena_max > 0) CHECK(mallopt(M_ARENA_MAX, arena_max) == 1);
+  enum { kThreads = 4 };
+  pthread_t threads[kThreads];
+  REQUIRE(pthread_barrier_init(&all_set_up, NULL, kThreads + 1) == 0);
+  for (int i = 0; i < kThreads; ++i) {
+    REQUIRE(pthread_create(&threads[i], NULL, hold_a_block, NULL) == 0);
+  }
+  pthread_barrier_wait(&all_set_up);
+  int counts[8] = {0};
+  const int n = lane_threads(counts, 8);
+  pthread_barrier_wait(&all_set_up);
+  for (int i = 0; i < kThreads; ++i) pthread_join(threads[i], NULL);
+  int total = 0, beyond = 0;
+  for (int lane = 0; lane < n; ++lane) {
+    printf("lane %d: %d threads\n", lane, counts[lane]);
+    total += counts[lane];
+    if (arena_max > 0 && lane >= arena_max) beyond += counts[lane];
+  }
+  CHECK(total >= kThreads + 1);
+  if (arena_max > 0) {
+    CHECK(beyond == 0);
+  } else {
+    CHECK(counts[0] < total); /* the threads spread over the lanes */
+  }
+  return dropin_finish("introspection lanes");
+}
+
 static int xml(void) {
   hold();
   REQUIRE(malloc_info(0, stdout) == 0);
@@ -116,6 +173,7 @@ int main(int argc, char** argv) {
   require_rulloc();
   if (argc == 2 && strcmp(argv[1], "figures") == 0) return figures();
   if (argc == 2 && strcmp(argv[1], "xml") == 0) return xml();
-  fprintf(stderr, "usage: %s figures|xml\n", argv[0]);
+  if (argc == 3 && strcmp(argv[1], "lanes") == 0) return lanes(atoi(argv[2]));
+  fprintf(stderr, "usage: %s figures|xml|lanes N\n", argv[0]);
   return 2;
 }

@@ -88,6 +88,10 @@ expect_report(bad-thread-option 0
 # malloc_info's XML parsed by a real parser.
 dropin_program(dropin_introspection introspection.c)
 dropin_preload_test(introspection.figures dropin_introspection figures)
+# M_ARENA_MAX keeps new threads on the first lanes (and without it they
+# spread, so the check can fail).
+dropin_preload_test(introspection.arena_max dropin_introspection lanes 1)
+dropin_preload_test(introspection.lanes_spread dropin_introspection lanes 0)
 foreach(variant lib secure_lib)
   add_test(NAME dropin.introspection.xml.${variant}
            COMMAND python3 ${dropin_dir}/check_malloc_info.py
