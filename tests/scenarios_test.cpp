@@ -1,4 +1,4 @@
-// The acceptance scenarios of rulloc-design.md ("The original's own tests"),
+// The acceptance scenarios of the original Rust rulloc 0.1 (its own tests),
 // one TEST each, with the exact numbers of a 64-bit build. The two
 // multi-threaded scenarios live in stress_test.cpp.
 #include <gtest/gtest.h>

@@ -17,8 +17,9 @@
 
 namespace rulloc_test {
 
-// Header sizes on 64-bit (see rulloc-design.md); the tests restate them so a
-// change in the engine shows up as a failure rather than silently.
+// Header sizes on 64-bit (the original design's, drawn in the README); the
+// tests restate them so a change in the engine shows up as a failure rather
+// than silently.
 inline constexpr std::size_t kRegionHeader = 48;
 inline constexpr std::size_t kBlockHeader = 40;
 inline constexpr std::size_t kMinBlock = 16;

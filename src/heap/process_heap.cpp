@@ -49,7 +49,8 @@ constexpr Options kOptions{
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
 Engine* engine_pointer = nullptr;
-std::atomic<int> state{0};  // 0: not built, 1: being built, 2: ready
+enum class HeapState { kNotBuilt, kBeingBuilt, kReady };
+std::atomic<HeapState> state{HeapState::kNotBuilt};
 bool show_stats = false;
 bool stats_as_json = false;  // RULLOC_SHOW_STATS=json
 bool verbose = false;
@@ -122,8 +123,9 @@ std::uintptr_t random_secret() noexcept {
 }
 
 [[gnu::noinline]] Engine& build_engine() noexcept {
-  int expected = 0;
-  if (state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+  HeapState expected = HeapState::kNotBuilt;
+  if (state.compare_exchange_strong(expected, HeapState::kBeingBuilt,
+                                    std::memory_order_acquire)) {
     Options options = kOptions;
     std::size_t fixed = kFixed;
     // "Purge at once" keeps no freed big block's pages: no large region
@@ -146,19 +148,20 @@ std::uintptr_t random_secret() noexcept {
     free_block_secret = random_secret();
     cache_init(add_counters);
     purger_configure(engine_pointer);
-    state.store(2, std::memory_order_release);
+    state.store(HeapState::kReady, std::memory_order_release);
     // Only now: registering may itself call malloc.
     platform::set_fork_hooks(before_fork, after_fork, after_fork_in_child);
     inspect_install_signal();
     if (verbose) say("rulloc: process allocator ready\n");
   } else {
-    while (state.load(std::memory_order_acquire) != 2) platform::yield();
+    while (state.load(std::memory_order_acquire) != HeapState::kReady)
+      platform::yield();
   }
   return *engine_pointer;
 }
 
 inline Engine& engine() noexcept {
-  if (state.load(std::memory_order_acquire) == 2) [[likely]] {
+  if (state.load(std::memory_order_acquire) == HeapState::kReady) [[likely]] {
     return *engine_pointer;
   }
   return build_engine();
@@ -173,7 +176,7 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
 }
 
 [[gnu::destructor]] void at_exit() {
-  if (state.load(std::memory_order_acquire) != 2) return;
+  if (state.load(std::memory_order_acquire) != HeapState::kReady) return;
   if (show_stats) stats_as_json ? print_stats_json() : print_stats();
   inspect_at_exit();
 }
@@ -246,7 +249,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
 
 [[gnu::noinline]] void* allocate_other(std::size_t size, std::size_t align,
                                        bool zeroed) noexcept {
-  Engine& heap = engine();
+  Engine& laned = engine();
   if (!base::is_power_of_two(align)) return nullptr;
   // Every block is at least malloc-aligned.
   if (align < kMallocAlign) align = kMallocAlign;
@@ -257,7 +260,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
     return allocate_small(class_for_request(at_least), size, zeroed);
   }
   Allocation result =
-      heap.allocate(Layout{size, align}, zeroed, thread_lane(), "malloc");
+      laned.allocate(Layout{size, align}, zeroed, thread_lane(), "malloc");
   if (result.ptr != nullptr) {
     count_big(result.size, true);
   } else if (verbose) {
@@ -296,7 +299,7 @@ void release(void* pointer) noexcept {
 }
 
 void* reallocate(void* pointer, std::size_t size) noexcept {
-  Engine& heap = engine();
+  Engine& laned = engine();
   if (const SlabShape* slab = shape_of(pointer)) {
     checked_small_block(slab, pointer, "realloc");
     const std::size_t old_size = slab->block_size;
@@ -310,14 +313,14 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     release_small(slab, pointer);
     return moved;
   }
-  const std::size_t old_size = heap.usable_size(pointer, "realloc");
+  const std::size_t old_size = laned.usable_size(pointer, "realloc");
   if (size <= kMaxSmallSize / 2) {
     // A big block shrunk to a small one moves to a slab: the engine's
     // buckets start above the small sizes.
     void* moved = allocate(size, kMallocAlign, false);
     if (moved == nullptr) return nullptr;
     std::memcpy(moved, pointer, size < old_size ? size : old_size);
-    release_big_bytes(heap.deallocate(pointer, "realloc"));
+    release_big_bytes(laned.deallocate(pointer, "realloc"));
     return moved;
   }
   // Within the room an earlier growth left: nothing to do (cutting the
@@ -329,16 +332,16 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
   // bucket the size belongs to, though: the slack alone must not move it.
   std::size_t wanted = size;
   if (size > old_size && size <= SIZE_MAX - size / 8) {
-    const std::size_t limit = heap.limit_for(size);
+    const std::size_t limit = laned.limit_for(size);
     wanted = size + size / 8 < limit ? size + size / 8 : limit;
   }
   const std::size_t lane = thread_lane();
   Allocation result =
-      heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                      Layout{wanted, kMallocAlign}, lane, "realloc");
+      laned.reallocate(pointer, Layout{old_size, kMallocAlign},
+                       Layout{wanted, kMallocAlign}, lane, "realloc");
   if (result.ptr == nullptr && wanted != size) {
-    result = heap.reallocate(pointer, Layout{old_size, kMallocAlign},
-                             Layout{size, kMallocAlign}, lane, "realloc");
+    result = laned.reallocate(pointer, Layout{old_size, kMallocAlign},
+                              Layout{size, kMallocAlign}, lane, "realloc");
   }
   if (result.ptr == nullptr) return nullptr;
   count_big(old_size, false);
@@ -362,14 +365,16 @@ std::size_t usable_size(const void* pointer) noexcept {
 }
 
 std::size_t trim() noexcept {
-  Engine& heap = engine();
+  Engine& laned = engine();
   cache_flush();
   pool_trim();
-  return purge_free_slabs() + heap.trim();
+  return purge_free_slabs() + laned.trim();
 }
 
 core::LanedEngine* built_engine() noexcept {
-  return state.load(std::memory_order_acquire) == 2 ? engine_pointer : nullptr;
+  return state.load(std::memory_order_acquire) == HeapState::kReady
+             ? engine_pointer
+             : nullptr;
 }
 
 Counters read_counters() noexcept {
@@ -396,7 +401,7 @@ bool set_purge_delay(long ms) noexcept {
 void set_lanes(std::size_t lanes) noexcept { cache_set_lanes(lanes); }
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
-  Engine& heap = engine();
+  Engine& laned = engine();
   flush_counters();
   *out = rulloc_malloc_stats{};
   out->allocations = allocations.load(std::memory_order_relaxed);
@@ -407,9 +412,9 @@ void get_stats(rulloc_malloc_stats* out) noexcept {
   out->slab_bytes = segments.slabs_in_use * kSlabBytes;
   out->segment_bytes = segments.segments * kSegmentBytes;
   out->mapped_bytes = out->slab_bytes;
-  out->bucket_count = heap.bucket_count();
+  out->bucket_count = laned.bucket_count();
   for (std::size_t i = 0; i < out->bucket_count; ++i) {
-    BucketStats s = heap.stats(i);
+    BucketStats s = laned.stats(i);
     out->buckets[i] = {s.limit, s.regions, s.blocks, s.free_blocks,
                        s.mapped_bytes};
     out->mapped_bytes += s.mapped_bytes;

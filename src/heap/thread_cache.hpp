@@ -139,7 +139,7 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept;
 void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
                      std::uint32_t bytes) noexcept;
 
-// The lane of this thread: threads take lanes in turn as they set their
+// The lane of this thread: a thread takes the least used lane as it sets its
 // caches up (lane 0 when it cannot be set up).
 std::size_t thread_lane_slow() noexcept;
 inline std::size_t thread_lane() noexcept {
