@@ -49,8 +49,8 @@ constexpr Options kOptions{
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
 BucketStorage bucket_storage[kFixed + 1];
 Engine* engine_pointer = nullptr;
-enum class HeapState { kNotBuilt, kBeingBuilt, kReady };
-std::atomic<HeapState> state{HeapState::kNotBuilt};
+enum class BuildState { kNotBuilt, kBeingBuilt, kReady };
+std::atomic<BuildState> state{BuildState::kNotBuilt};
 bool show_stats = false;
 bool stats_as_json = false;  // RULLOC_SHOW_STATS=json
 bool verbose = false;
@@ -123,8 +123,8 @@ std::uintptr_t random_secret() noexcept {
 }
 
 [[gnu::noinline]] Engine& build_engine() noexcept {
-  HeapState expected = HeapState::kNotBuilt;
-  if (state.compare_exchange_strong(expected, HeapState::kBeingBuilt,
+  BuildState expected = BuildState::kNotBuilt;
+  if (state.compare_exchange_strong(expected, BuildState::kBeingBuilt,
                                     std::memory_order_acquire)) {
     Options options = kOptions;
     std::size_t fixed = kFixed;
@@ -148,20 +148,20 @@ std::uintptr_t random_secret() noexcept {
     free_block_secret = random_secret();
     cache_init(add_counters);
     purger_configure(engine_pointer);
-    state.store(HeapState::kReady, std::memory_order_release);
+    state.store(BuildState::kReady, std::memory_order_release);
     // Only now: registering may itself call malloc.
     platform::set_fork_hooks(before_fork, after_fork, after_fork_in_child);
     inspect_install_signal();
     if (verbose) say("rulloc: process allocator ready\n");
   } else {
-    while (state.load(std::memory_order_acquire) != HeapState::kReady)
+    while (state.load(std::memory_order_acquire) != BuildState::kReady)
       platform::yield();
   }
   return *engine_pointer;
 }
 
 inline Engine& engine() noexcept {
-  if (state.load(std::memory_order_acquire) == HeapState::kReady) [[likely]] {
+  if (state.load(std::memory_order_acquire) == BuildState::kReady) [[likely]] {
     return *engine_pointer;
   }
   return build_engine();
@@ -176,7 +176,7 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
 }
 
 [[gnu::destructor]] void at_exit() {
-  if (state.load(std::memory_order_acquire) != HeapState::kReady) return;
+  if (state.load(std::memory_order_acquire) != BuildState::kReady) return;
   if (show_stats) stats_as_json ? print_stats_json() : print_stats();
   inspect_at_exit();
 }
@@ -372,7 +372,7 @@ std::size_t trim() noexcept {
 }
 
 core::LanedEngine* built_engine() noexcept {
-  return state.load(std::memory_order_acquire) == HeapState::kReady
+  return state.load(std::memory_order_acquire) == BuildState::kReady
              ? engine_pointer
              : nullptr;
 }
