@@ -71,6 +71,15 @@ static inline void require_rulloc(void) {
   REQUIRE(dropin_stats().frees == after.frees + 1);
 }
 
+/* rulloc_purge_rounds(): purge rounds so far, for tests that wait for the
+ * purger instead of a clock. */
+static inline unsigned long long dropin_purge_rounds(void) {
+  unsigned long long (*rounds)(void);
+  *(void**)(&rounds) = dlsym(RTLD_DEFAULT, "rulloc_purge_rounds");
+  REQUIRE(rounds != NULL);
+  return rounds();
+}
+
 static inline int dropin_finish(const char* name) {
   printf("%s: %d checks, %d failed\n", name, dropin_checks, dropin_failures);
   return dropin_failures == 0 ? 0 : 1;

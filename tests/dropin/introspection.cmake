@@ -27,6 +27,16 @@ introspection_program(dropin_dump_signal dump_signal.c)
 introspection_program(dropin_stats_json stats_json.c)
 target_link_libraries(dropin_stats_json PRIVATE ${CMAKE_DL_LIBS})
 
+# stats_json_report(VARIANT LIB NAME VAR=VALUE LINE): dropin_stats_json with
+# LIB preloaded and VAR=VALUE set must exit 0 and print LINE on stderr.
+function(stats_json_report variant lib name setting line)
+  set(test dropin.${variant}.introspection.${name})
+  add_test(NAME ${test}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/expect_report.sh ${lib} 0
+                   ${line} $<TARGET_FILE:dropin_stats_json>)
+  set_tests_properties(${test} PROPERTIES TIMEOUT 60 ENVIRONMENT "${setting}")
+endfunction()
+
 foreach(variant preload secure)
   set(lib $<TARGET_FILE:rulloc_shared>)
   if(variant STREQUAL secure)
@@ -45,18 +55,8 @@ foreach(variant preload secure)
   set_tests_properties(dropin.${variant}.introspection.stats_json PROPERTIES
                        TIMEOUT 60)
   # RULLOC_CHECK_AT_EXIT=1 after that run; a bad signal name is named.
-  add_test(NAME dropin.${variant}.introspection.check_at_exit
-           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/expect_report.sh ${lib} 0
-                   "rulloc: heap check at exit: sound"
-                   $<TARGET_FILE:dropin_stats_json>)
-  set_tests_properties(dropin.${variant}.introspection.check_at_exit
-                       PROPERTIES TIMEOUT 60
-                       ENVIRONMENT "RULLOC_CHECK_AT_EXIT=1")
-  add_test(NAME dropin.${variant}.introspection.bad_dump_signal
-           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/expect_report.sh ${lib} 0
-                   "rulloc: RULLOC_DUMP_SIGNAL=SIGFOO: ignored, not a signal name (SIGUSR2, USR2) or number that may be caught"
-                   $<TARGET_FILE:dropin_stats_json>)
-  set_tests_properties(dropin.${variant}.introspection.bad_dump_signal
-                       PROPERTIES TIMEOUT 60
-                       ENVIRONMENT "RULLOC_DUMP_SIGNAL=SIGFOO")
+  stats_json_report(${variant} ${lib} check_at_exit RULLOC_CHECK_AT_EXIT=1
+                    "rulloc: heap check at exit: sound")
+  stats_json_report(${variant} ${lib} bad_dump_signal RULLOC_DUMP_SIGNAL=SIGFOO
+    "rulloc: RULLOC_DUMP_SIGNAL=SIGFOO: ignored, not a signal name (SIGUSR2, USR2) or number that may be caught")
 endforeach()

@@ -15,7 +15,6 @@
 //                                purger nothing purges it, so the test
 //                                can fail.
 #include <dirent.h>
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,14 +56,6 @@ bool purger_thread_exists() {
   return found;
 }
 
-unsigned long long purge_rounds() {
-  unsigned long long (*rounds)(void);
-  *reinterpret_cast<void**>(&rounds) =
-      dlsym(RTLD_DEFAULT, "rulloc_purge_rounds");
-  REQUIRE(rounds != nullptr);
-  return rounds();
-}
-
 void* volatile sink;
 
 }  // namespace
@@ -104,7 +95,7 @@ int main(int argc, char** argv) {
   sink = nullptr;
 
   const auto start = std::chrono::steady_clock::now();
-  const unsigned long long first_round = purge_rounds();
+  const unsigned long long first_round = dropin_purge_rounds();
   std::size_t rss = resident_bytes();
   std::printf("after the frees: RSS %zu MiB\n", rss / kMiB);
   if (mode == "now") {
@@ -114,7 +105,7 @@ int main(int argc, char** argv) {
   const bool purging = mode == "delayed" || mode == "busy";
   // Purging: three rounds. Off: a second, in which no round may come.
   auto waiting = [&] {
-    if (purging) return purge_rounds() < first_round + 3;
+    if (purging) return dropin_purge_rounds() < first_round + 3;
     return std::chrono::steady_clock::now() - start < std::chrono::seconds(1);
   };
   while (waiting()) {
@@ -134,13 +125,13 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   std::printf("after %llu rounds (%.2f s): RSS %zu MiB\n",
-              purge_rounds() - first_round, seconds, rss / kMiB);
+              dropin_purge_rounds() - first_round, seconds, rss / kMiB);
   if (purging) {
     CHECK(purger_thread_exists());
     CHECK(rss < 100 * kMiB);
   } else {
     CHECK(!purger_thread_exists());
-    CHECK(purge_rounds() == 0);
+    CHECK(dropin_purge_rounds() == 0);
     CHECK(rss > 400 * kMiB);
   }
   return dropin_finish(("purge " + mode).c_str());

@@ -62,19 +62,12 @@ static size_t resident_bytes(void) {
   return resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static unsigned long long rounds(void) {
-  unsigned long long (*f)(void);
-  *(void**)(&f) = dlsym(RTLD_DEFAULT, "rulloc_purge_rounds");
-  REQUIRE(f != NULL);
-  return f();
-}
-
 /* Waits for `more` purge rounds (CTest's timeout bounds the wait); when
  * `allocate` is set, the program keeps freeing meanwhile, as a program
  * without the purger's thread must for its memory to go back. */
 static void wait_rounds(unsigned long long more, int allocate) {
-  const unsigned long long until = rounds() + more;
-  while (rounds() < until) {
+  const unsigned long long until = dropin_purge_rounds() + more;
+  while (dropin_purge_rounds() < until) {
     if (allocate) free(escape(malloc(64 * 1024)));
     usleep(10 * 1000);
   }
