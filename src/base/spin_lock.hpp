@@ -3,11 +3,13 @@
 // spinning a little is cheaper than sleeping in the kernel and being woken,
 // which std::mutex does as soon as two threads meet. After a while it
 // yields, so a preempted holder gets the CPU back. Held through LockGuard
-// (or UniqueLock), which Clang's thread-safety analysis follows.
+// (or UniqueLock, base/lock_guard.hpp), which Clang's thread-safety analysis
+// follows.
 #pragma once
 
 #include <atomic>
 
+#include "base/lock_guard.hpp"
 #include "base/thread_safety.hpp"
 #include "platform/platform.hpp"
 
@@ -55,48 +57,6 @@ class RULLOC_CAPABILITY("spin lock") SpinLock {
 
  private:
   std::atomic<bool> locked_{false};
-};
-
-// Holds a lock for a scope.
-class RULLOC_SCOPED_CAPABILITY LockGuard {
- public:
-  explicit LockGuard(SpinLock& lock) noexcept RULLOC_ACQUIRE(lock)
-      : lock_(lock) {
-    lock_.lock();
-  }
-  ~LockGuard() RULLOC_RELEASE() { lock_.unlock(); }
-  LockGuard(const LockGuard&) = delete;
-  LockGuard& operator=(const LockGuard&) = delete;
-
- private:
-  SpinLock& lock_;
-};
-
-// Holds a lock for a scope, and lets it go for a while in between (a copy
-// done outside a bucket's lock).
-class RULLOC_SCOPED_CAPABILITY UniqueLock {
- public:
-  explicit UniqueLock(SpinLock& lock) noexcept RULLOC_ACQUIRE(lock)
-      : lock_(lock) {
-    lock_.lock();
-  }
-  ~UniqueLock() RULLOC_RELEASE() {
-    if (held_) lock_.unlock();
-  }
-  UniqueLock(const UniqueLock&) = delete;
-  UniqueLock& operator=(const UniqueLock&) = delete;
-  void unlock() noexcept RULLOC_RELEASE() {
-    lock_.unlock();
-    held_ = false;
-  }
-  void lock() noexcept RULLOC_ACQUIRE() {
-    lock_.lock();
-    held_ = true;
-  }
-
- private:
-  SpinLock& lock_;
-  bool held_ = true;
 };
 
 }  // namespace rulloc::base

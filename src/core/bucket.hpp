@@ -95,6 +95,15 @@ class Bucket {
   void absorb(BlockHeader* block, BlockHeader* next) noexcept
       RULLOC_REQUIRES(lock_);
   static Allocation place(BlockHeader* block, std::size_t align) noexcept;
+  bool check_regions(base::Text& error, std::size_t* free_blocks) const noexcept
+      RULLOC_REQUIRES(lock_);
+  bool check_region_blocks(base::Text& error, RegionHeader* region,
+                           std::size_t* free_blocks) const noexcept
+      RULLOC_REQUIRES(lock_);
+  bool check_free_list(base::Text& error,
+                       std::size_t free_blocks) const noexcept
+      RULLOC_REQUIRES(lock_);
+  bool check_cache(base::Text& error) const noexcept RULLOC_REQUIRES(lock_);
 
   // Guards everything below it but the constants set at construction.
   mutable base::SpinLock lock_;

@@ -73,9 +73,21 @@ bool Bucket::check(std::string* error) const {
   return sound;
 }
 
+// The checker, one invariant family per function: the regions and their
+// lists, each region's blocks, the free list, the large cache. Each returns
+// false at the first violation, written to `error`.
 bool Bucket::check(base::Text& error) const noexcept {
   base::LockGuard lock(lock_);
   std::size_t free_blocks = 0;
+  return check_regions(error, &free_blocks) &&
+         check_free_list(error, free_blocks) && check_cache(error);
+}
+
+// The region list (linked both ways, its length and tail), each region's
+// blocks, and the count of empty regions; `*free_blocks` gets how many
+// blocks are free.
+bool Bucket::check_regions(base::Text& error,
+                           std::size_t* free_blocks) const noexcept {
   std::size_t empty_regions = 0;
   std::size_t regions = 0;
   RegionHeader* prev_region = nullptr;
@@ -84,40 +96,8 @@ bool Bucket::check(base::Text& error) const noexcept {
     if (r->prev != prev_region)
       return fail(error, limit_, r, nullptr, "broken region links");
     prev_region = r;
-    std::byte* expected = r->base() + kRegionHeaderSize;
-    std::size_t blocks = 0;
-    BlockHeader* prev = nullptr;
-    for (BlockHeader* b = r->blocks.head; b != nullptr; b = b->next) {
-      ++blocks;
-      if (reinterpret_cast<std::byte*>(b) != expected)
-        return fail(error, limit_, r, b,
-                    "block not right after its predecessor");
-      if (b->magic != kBlockMagic)
-        return fail(error, limit_, r, b, "bad magic");
-      if (b->region != r)
-        return fail(error, limit_, r, b, "wrong owning region");
-      if (b->bucket != index_)
-        return fail(error, limit_, r, b, "wrong bucket index");
-      if (b->prev != prev)
-        return fail(error, limit_, r, b, "broken block links");
-      if (b->size < kMinBlockSize || b->size % base::kPointerSize != 0)
-        return fail(error, limit_, r, b, "bad content size");
-      if (b->is_free) {
-        ++free_blocks;
-        if (prev != nullptr && prev->is_free)
-          return fail(error, limit_, r, b, "two adjacent free blocks");
-      }
-      expected = b->end();
-      prev = b;
-    }
-    if (r->blocks.tail != prev)
-      return fail(error, limit_, r, nullptr, "wrong block list tail");
-    if (blocks != r->blocks.len)
-      return fail(error, limit_, r, nullptr,
-                  "block count differs from list length");
-    if (expected != r->base() + r->total_size())
-      return fail(error, limit_, r, nullptr, "blocks do not fill the region");
-    if (blocks == 1 && r->blocks.head->is_free) ++empty_regions;
+    if (!check_region_blocks(error, r, free_blocks)) return false;
+    if (r->blocks.len == 1 && r->blocks.head->is_free) ++empty_regions;
   }
   if (regions != regions_.len || regions_.tail != prev_region)
     return fail(error, limit_, nullptr, nullptr,
@@ -125,6 +105,50 @@ bool Bucket::check(base::Text& error) const noexcept {
   if (empty_regions != empty_regions_ || empty_regions > keep_empty_regions_) {
     return fail(error, limit_, nullptr, nullptr, "empty regions miscounted");
   }
+  return true;
+}
+
+// One region's blocks tile it end to end, each a sound header of this
+// bucket and region, linked both ways, never two free ones side by side.
+bool Bucket::check_region_blocks(base::Text& error, RegionHeader* r,
+                                 std::size_t* free_blocks) const noexcept {
+  std::byte* expected = r->base() + kRegionHeaderSize;
+  std::size_t blocks = 0;
+  BlockHeader* prev = nullptr;
+  for (BlockHeader* b = r->blocks.head; b != nullptr; b = b->next) {
+    ++blocks;
+    if (reinterpret_cast<std::byte*>(b) != expected)
+      return fail(error, limit_, r, b, "block not right after its predecessor");
+    if (b->magic != kBlockMagic) return fail(error, limit_, r, b, "bad magic");
+    if (b->region != r) return fail(error, limit_, r, b, "wrong owning region");
+    if (b->bucket != index_)
+      return fail(error, limit_, r, b, "wrong bucket index");
+    if (b->prev != prev) return fail(error, limit_, r, b, "broken block links");
+    if (b->size < kMinBlockSize || b->size % base::kPointerSize != 0)
+      return fail(error, limit_, r, b, "bad content size");
+    if (b->is_free) {
+      ++*free_blocks;
+      if (prev != nullptr && prev->is_free)
+        return fail(error, limit_, r, b, "two adjacent free blocks");
+    }
+    expected = b->end();
+    prev = b;
+  }
+  if (r->blocks.tail != prev)
+    return fail(error, limit_, r, nullptr, "wrong block list tail");
+  if (blocks != r->blocks.len)
+    return fail(error, limit_, r, nullptr,
+                "block count differs from list length");
+  if (expected != r->base() + r->total_size())
+    return fail(error, limit_, r, nullptr, "blocks do not fill the region");
+  return true;
+}
+
+// Every bin's list: links that stay inside live regions and point back,
+// free blocks of this bucket in the right bin, and exactly `free_blocks`
+// of them (a walk stops there, so a cycle cannot hang it).
+bool Bucket::check_free_list(base::Text& error,
+                             std::size_t free_blocks) const noexcept {
   std::size_t listed = 0;
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
     BlockHeader* prev = end_of_list();
@@ -153,6 +177,12 @@ bool Bucket::check(base::Text& error) const noexcept {
     return fail(error, limit_, nullptr, nullptr,
                 "free list and free blocks disagree");
   }
+  return true;
+}
+
+// The large cache's own bookkeeping, and its regions' blocks naming this
+// bucket.
+bool Bucket::check_cache(base::Text& error) const noexcept {
   if (const char* problem = cache_.problem()) {
     return fail(error, limit_, nullptr, nullptr, problem);
   }

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 
+#include "base/mutex.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::core::retired_regions {
@@ -20,9 +20,10 @@ struct Slot {
 
 // Writers take the lock (retiring is rare and costs a system call anyway);
 // contains() reads without it, on every free.
-std::mutex writers;
+// The slots are atomics, not guarded: contains() reads them unlocked.
+base::Mutex writers;
 Slot slots[kSlots];
-std::size_t next_slot = 0;
+std::size_t next_slot RULLOC_GUARDED_BY(writers) = 0;
 // The smallest range holding every slot's, so that contains() answers most
 // pointers (every free of an engine block asks) with two loads.
 std::atomic<std::uintptr_t> lowest{UINTPTR_MAX};
@@ -37,7 +38,7 @@ struct Range {
 // held. A reader racing with a change may miss the range being recorded,
 // as it would had it come a moment earlier; once retire() has returned,
 // the range is within the bounds.
-void bound_locked() noexcept {
+void bound_locked() noexcept RULLOC_REQUIRES(writers) {
   std::uintptr_t low = UINTPTR_MAX;
   std::uintptr_t high = 0;
   for (const Slot& slot : slots) {
@@ -53,7 +54,7 @@ void bound_locked() noexcept {
 }
 
 // Empties a slot and returns what it held. `writers` must be held.
-Range take(Slot& slot) noexcept {
+Range take(Slot& slot) noexcept RULLOC_REQUIRES(writers) {
   Range range{slot.base.load(), slot.length.load()};
   slot.base.store(0);
   return range;
@@ -68,7 +69,8 @@ void unmap(Range range) noexcept {
 // Puts a range in the ring, in the slot returned; `*evicted` is the range
 // it held, which the caller unmaps once the lock is released (the kernel
 // may hand it out again at once). `writers` must be held.
-Slot& record_locked(void* base, std::size_t length, Range* evicted) noexcept {
+Slot& record_locked(void* base, std::size_t length, Range* evicted) noexcept
+    RULLOC_REQUIRES(writers) {
   Slot& slot = slots[next_slot++ % kSlots];
   *evicted = take(slot);
   slot.length.store(length);
@@ -89,7 +91,7 @@ bool retire(void* base, std::size_t length) noexcept {
   Range evicted;
   bool retired;
   {
-    std::lock_guard lock(writers);
+    base::LockGuard lock(writers);
     Slot& slot = record_locked(base, length, &evicted);
     retired = platform::retire(base, length);
     if (!retired) {
@@ -108,7 +110,7 @@ void retire_moved(void* old_base, std::size_t length) noexcept {
   if (!platform::reserve(old_base, length)) return;
   Range evicted;
   {
-    std::lock_guard lock(writers);
+    base::LockGuard lock(writers);
     record_locked(old_base, length, &evicted);
   }
   unmap(evicted);
@@ -133,7 +135,7 @@ bool contains(const void* pointer) noexcept {
 bool release_all() noexcept {
   Range ranges[kSlots];
   {
-    std::lock_guard lock(writers);
+    base::LockGuard lock(writers);
     for (std::size_t i = 0; i < kSlots; ++i) ranges[i] = take(slots[i]);
     bound_locked();
   }

@@ -1,0 +1,29 @@
+// A sleeping lock for rare, longer critical sections (mapping a segment,
+// retiring a region: each costs a system call anyway), declared as a
+// capability so that Clang's thread-safety analysis checks what it guards.
+// std::mutex carries no such attributes in libstdc++.
+#pragma once
+
+#include <mutex>
+
+#include "base/lock_guard.hpp"
+#include "base/thread_safety.hpp"
+
+namespace rulloc::base {
+
+class RULLOC_CAPABILITY("mutex") Mutex {
+ public:
+  // constexpr: usable as a constant-initialised global, ready before any
+  // constructor runs (the heap is built on first use).
+  constexpr Mutex() noexcept = default;
+  void lock() noexcept RULLOC_ACQUIRE() { mutex_.lock(); }
+  void unlock() noexcept RULLOC_RELEASE() { mutex_.unlock(); }
+  bool try_lock() noexcept RULLOC_TRY_ACQUIRE(true) {
+    return mutex_.try_lock();
+  }
+
+ private:
+  std::mutex mutex_;
+};
+
+}  // namespace rulloc::base
