@@ -58,6 +58,19 @@ def set_title(st):
     return SET_TITLES.get(st, st)
 
 
+def cpu_per_work(row, fixed_time):
+    """CPU seconds of a run, or for a program that runs for a fixed time,
+    CPU seconds per unit of work: its time metric is the relative time
+    (inversely proportional to the work done per wall second), so CPU x
+    relative / elapsed is proportional to CPU per operation. Unlike the
+    throughput itself it hardly moves when other processes take CPUs."""
+    cpu = float(row["user_s"]) + float(row["sys_s"])
+    if not fixed_time:
+        return cpu
+    elapsed = float(row.get("elapsed_s") or 0)
+    return cpu * float(row["wall_s"]) / elapsed if elapsed > 0 else cpu
+
+
 def summarise(rows, allocators, peers, fixed_cpu=()):
     workloads = []
     for r in rows:
@@ -76,15 +89,13 @@ def summarise(rows, allocators, peers, fixed_cpu=()):
                 cell["status"] = "%s(%s)" % (bad["check"], bad["status"])
             if ok:
                 cell["wall"] = statistics.median(float(r["wall_s"]) for r in ok)
-                cell["cpu"] = statistics.median(float(r["user_s"]) + float(r["sys_s"]) for r in ok)
+                cell["cpu"] = statistics.median(cpu_per_work(r, w in fixed_cpu) for r in ok)
                 cell["rss"] = statistics.median(float(r["maxrss_kb"]) for r in ok)
                 cell["minflt"] = statistics.median(float(r["minflt"]) for r in ok)
             cells[(w, a)] = cell
     # A failed or mismatching allocator gets no ratio for that workload.
     for w in workloads:
         for key, name in (("wall", "time"), ("cpu", "cpu"), ("rss", "rss")):
-            if key == "cpu" and w in fixed_cpu:
-                continue  # runs for a fixed time whatever the allocator
             peer_vals = [(cells[(w, a)][key], a) for a in peers
                          if (w, a) in cells and cells[(w, a)]["status"] == "ok" and key in cells[(w, a)]]
             if not peer_vals:
@@ -246,14 +257,12 @@ def ratio_tables(out, st, ws, cells, allocators, geo, relative, fixed_cpu):
                     row.append("n/a")
                 elif c["status"] != "ok":
                     row.append("**%s**" % c["status"].upper())
-                elif key == "cpu" and w in fixed_cpu:
-                    row.append("fixed")
                 else:
                     r = c.get(key + "_ratio")
                     row.append("**%.2f**" % r if r is not None and r <= 1.0 else fmt_ratio(r))
             label = w + (" †" if key == "time" and w in relative else "")
             out.append("| %s | %s | %s | %s |" % (label, best_a, best_s, " | ".join(row)))
-        n_all = len([w for w in ws if not (key == "cpu" and w in fixed_cpu)])
+        n_all = len(ws)
         out.append("| **geomean** | | | %s |" % " | ".join(
             "**%s**%s" % (fmt_ratio(geo[st][a][key]), "" if geo[st][a][key + "_n"] == n_all else
                           " (%d/%d)" % (geo[st][a][key + "_n"], n_all)) for a in allocators))
@@ -261,8 +270,9 @@ def ratio_tables(out, st, ws, cells, allocators, geo, relative, fixed_cpu):
     if any(w in relative for w in ws):
         out.append("† time = the relative time that mimalloc-bench's bench.sh reports for this program "
                    "(it runs for a fixed time or counts operations per CPU second), not its wall time. "
-                   "\"fixed\": the program runs for a fixed time, so its CPU time says nothing; it is left "
-                   "out of the CPU geomean.")
+                   "Of those that run for a fixed time (%s), the CPU column is CPU time per unit of work "
+                   "(CPU x relative time / elapsed), which other load on the machine disturbs far less "
+                   "than their throughput." % ", ".join(sorted(w for w in ws if w in fixed_cpu)))
         out.append("")
 
 
@@ -319,7 +329,7 @@ def markdown(meta, sets, wset, workloads, cells, allocators, peers, geo, relativ
         out.append("|---|---|%s|" % "|".join("---:" for _ in allocators))
         for st in sets:
             for key, label in (("time", "wall time"), ("cpu", "CPU time"), ("rss", "peak RSS")):
-                n_all = len([w for w in ws_of[st] if not (key == "cpu" and w in fixed_cpu)])
+                n_all = len(ws_of[st])
                 out.append("| %s (%d) | %s | %s |" % (set_title(st), len(ws_of[st]), label, " | ".join(
                     "**%s**%s" % (fmt_ratio(geo[st][a][key]), "" if geo[st][a][key + "_n"] == n_all else
                                   " (%d/%d)" % (geo[st][a][key + "_n"], n_all)) for a in allocators)))
