@@ -107,14 +107,18 @@ std::size_t effective_align(std::size_t align) noexcept {
 // callers' names).
 class Buckets {
  public:
-  Buckets(BucketStorage* storage, std::size_t count) noexcept
-      : storage_(storage), count_(count) {}
+  // Requests of `own_region_from` bytes or more go to the dynamic bucket,
+  // whatever the fixed buckets' limits.
+  Buckets(BucketStorage* storage, std::size_t count,
+          std::size_t own_region_from = SIZE_MAX) noexcept
+      : storage_(storage), count_(count), own_region_from_(own_region_from) {}
 
   Bucket& at(std::size_t index) const noexcept {
     return bucket_at(storage_, index);
   }
 
   std::size_t bucket_for(std::size_t size, std::size_t lane) const noexcept {
+    if (size >= own_region_from_) return count_;
     for (std::size_t i = 0; i < count_; ++i) {
       const std::size_t limit = at(i).limit();
       if (size > limit) continue;
@@ -197,6 +201,7 @@ class Buckets {
 
   BucketStorage* storage_;
   std::size_t count_;
+  std::size_t own_region_from_;
 };
 
 }  // namespace
@@ -277,7 +282,8 @@ using detail::Buckets;
 
 Allocation LanedEngine::allocate(Layout layout, bool zeroed, std::size_t lane,
                                  const char* operation) noexcept {
-  return Buckets(buckets_, count_).allocate(layout, zeroed, lane, operation);
+  return Buckets(buckets_, count_, own_region_from())
+      .allocate(layout, zeroed, lane, operation);
 }
 
 std::size_t LanedEngine::deallocate(void* pointer,
@@ -288,7 +294,7 @@ std::size_t LanedEngine::deallocate(void* pointer,
 Allocation LanedEngine::reallocate(void* pointer, Layout old_layout,
                                    Layout new_layout, std::size_t lane,
                                    const char* operation) noexcept {
-  const Buckets buckets(buckets_, count_);
+  const Buckets buckets(buckets_, count_, own_region_from());
   return new_layout.size >= old_layout.size
              ? buckets.grow(pointer, old_layout, new_layout, false, lane,
                             operation)
@@ -301,7 +307,7 @@ std::size_t LanedEngine::usable_size(const void* pointer,
 }
 
 std::size_t LanedEngine::limit_for(std::size_t size) const noexcept {
-  const Buckets buckets(buckets_, count_);
+  const Buckets buckets(buckets_, count_, own_region_from());
   return buckets.at(buckets.bucket_for(size, 0)).limit();
 }
 

@@ -14,7 +14,9 @@
 // call always says its lane and its operation.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "base/text.hpp"
 #include "rulloc/detail/engine.hpp"
@@ -41,6 +43,17 @@ class LanedEngine : public detail::Engine {
   // dynamic bucket's).
   std::size_t limit_for(std::size_t size) const noexcept;
 
+  // From now on a block of `bytes` or more goes to the dynamic bucket, a
+  // region of its own (cached or unmapped when freed, grown by remapping),
+  // whatever the fixed buckets' limits (mallopt's M_MMAP_THRESHOLD). A
+  // block allocated before stays where it is until it is reallocated.
+  void set_own_region_from(std::size_t bytes) noexcept {
+    own_region_from_.store(bytes, std::memory_order_relaxed);
+  }
+  std::size_t own_region_from() const noexcept {
+    return own_region_from_.load(std::memory_order_relaxed);
+  }
+
   // Holds every bucket lock, e.g. across fork() so the child inherits a
   // consistent heap.
   void lock_all() noexcept;
@@ -56,6 +69,9 @@ class LanedEngine : public detail::Engine {
     std::size_t limit, mapped, used, free, headers, cached;
   };
   Account account(std::size_t bucket) const noexcept;
+
+ private:
+  std::atomic<std::size_t> own_region_from_{SIZE_MAX};
 };
 
 }  // namespace rulloc::core

@@ -27,6 +27,7 @@
 #include "core/laned_engine.hpp"
 #include "core/page_map.hpp"
 #include "heap/class_pool.hpp"
+#include "heap/options.hpp"
 #include "heap/process_heap.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -39,7 +40,7 @@ namespace rulloc::heap {
 namespace {
 
 bool check_at_exit = false;
-int dump_signal = -1;
+int dump_signal = 0;
 // One dump at a time (a signal may come while one is written).
 std::atomic<bool> dumping{false};
 
@@ -461,27 +462,8 @@ void print_stats_json() noexcept {
 }
 
 bool inspect_read_settings() noexcept {
-  char value[64];
-  const long length =
-      platform::environment("RULLOC_CHECK_AT_EXIT", value, sizeof(value));
-  if (length > 0) {
-    if (std::strcmp(value, "0") == 0 || std::strcmp(value, "1") == 0) {
-      check_at_exit = value[0] == '1';
-    } else {
-      say("rulloc: RULLOC_CHECK_AT_EXIT=");
-      say(value);
-      say(": ignored, not 0 or 1\n");
-    }
-  }
-  if (platform::environment("RULLOC_DUMP_SIGNAL", value, sizeof(value)) > 0) {
-    dump_signal = platform::signal_number(value);
-    if (dump_signal < 0) {
-      say("rulloc: RULLOC_DUMP_SIGNAL=");
-      say(value);
-      say(": ignored, not a signal name (SIGUSR2, USR2) or number that may "
-          "be caught\n");
-    }
-  }
+  check_at_exit = option(Option::kCheckAtExit) != 0;
+  dump_signal = static_cast<int>(option(Option::kDumpSignal));  // 0: off
   return check_at_exit || dump_signal > 0;
 }
 

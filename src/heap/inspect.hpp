@@ -22,16 +22,16 @@ Counters read_counters() noexcept;
 // Bytes of the static storage of the engine's buckets.
 std::size_t bucket_storage_bytes() noexcept;
 
-// inspect.cpp, called as the heap is built: reads RULLOC_CHECK_AT_EXIT
-// and RULLOC_DUMP_SIGNAL (a bad value is named on stderr and ignored) and
-// installs the signal handler; true when either asks for the report
-// output (platform::keep_report_output()).
+// inspect.cpp, called as the heap is built: takes the options
+// check_at_exit and dump_signal (options.hpp), then installs the signal
+// handler; true when either asks for the report output
+// (platform::keep_report_output()).
 bool inspect_read_settings() noexcept;
 void inspect_install_signal() noexcept;
-// At exit, with RULLOC_CHECK_AT_EXIT=1: the check, reported on stderr;
+// At exit, with check_at_exit=1: the check, reported on stderr;
 // a violation aborts the process.
 void inspect_at_exit() noexcept;
-// RULLOC_SHOW_STATS=json at exit: the JSON figures on stderr.
+// show_stats=json at exit: the JSON figures on stderr.
 void print_stats_json() noexcept;
 
 }  // namespace rulloc::heap

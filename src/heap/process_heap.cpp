@@ -12,6 +12,7 @@
 #include "core/laned_engine.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/inspect.hpp"
+#include "heap/options.hpp"
 #include "heap/purger.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -67,13 +68,6 @@ void say(const char* text) noexcept {
   platform::write_report(text, std::strlen(text));
 }
 
-// Set, and neither empty nor starting with '0'.
-bool env_flag(const char* name) noexcept {
-  char value[2];
-  return platform::environment(name, value, sizeof(value)) > 0 &&
-         value[0] != '0';
-}
-
 void add_counters(const ThreadCounters& local) noexcept {
   allocations.fetch_add(local.allocations, std::memory_order_relaxed);
   frees.fetch_add(local.frees, std::memory_order_relaxed);
@@ -126,23 +120,26 @@ std::uintptr_t random_secret() noexcept {
   BuildState expected = BuildState::kNotBuilt;
   if (state.compare_exchange_strong(expected, BuildState::kBeingBuilt,
                                     std::memory_order_acquire)) {
+    read_options();
     Options options = kOptions;
+    options.large_cache_bytes =
+        static_cast<std::size_t>(option(Option::kLargeCacheBytes));
     std::size_t fixed = kFixed;
     // "Purge at once" keeps no freed big block's pages: no large region
     // cached, no big-block bucket (big blocks get regions of their own).
-    if (purger_read_delay() == 0) {
+    if (option(Option::kPurgeDelayMs) == 0) {
       options.large_cache_bytes = 0;
       options.keep_empty_regions = 0;
       fixed = kLanes;
     }
     engine_pointer =
         new (engine_storage) Engine(bucket_storage, kLimits, fixed, options);
-    char stats_mode[8];
-    show_stats = platform::environment("RULLOC_SHOW_STATS", stats_mode,
-                                       sizeof(stats_mode)) > 0 &&
-                 stats_mode[0] != '0';
-    stats_as_json = show_stats && std::strcmp(stats_mode, "json") == 0;
-    verbose = env_flag("RULLOC_VERBOSE");
+    engine_pointer->set_own_region_from(
+        static_cast<std::size_t>(option(Option::kMmapThreshold)));
+    show_stats = option(Option::kShowStats) != 0;
+    stats_as_json = option(Option::kShowStats) == kStatsJson;
+    verbose = option(Option::kVerbose) != 0;
+    cache_set_lanes(static_cast<std::size_t>(option(Option::kLanes)));
     const bool inspecting = inspect_read_settings();
     if (show_stats || verbose || inspecting) platform::keep_report_output();
     free_block_secret = random_secret();
@@ -152,7 +149,10 @@ std::uintptr_t random_secret() noexcept {
     // Only now: registering may itself call malloc.
     platform::set_fork_hooks(before_fork, after_fork, after_fork_in_child);
     inspect_install_signal();
-    if (verbose) say("rulloc: process allocator ready\n");
+    if (verbose) {
+      print_options();
+      say("rulloc: process allocator ready\n");
+    }
   } else {
     while (state.load(std::memory_order_acquire) != BuildState::kReady)
       platform::yield();
@@ -399,6 +399,15 @@ bool set_purge_delay(long ms) noexcept {
 }
 
 void set_lanes(std::size_t lanes) noexcept { cache_set_lanes(lanes); }
+
+void set_mmap_threshold(std::size_t bytes) noexcept {
+  engine().set_own_region_from(bytes);
+}
+
+void set_trim_threshold(long long bytes) noexcept {
+  engine();
+  purger_set_trim_threshold(bytes);
+}
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& laned = engine();

@@ -33,6 +33,11 @@ std::uint64_t purge_rounds() noexcept;
 // mallopt()'s settings that mean something here; false when out of range.
 bool set_purge_delay(long ms) noexcept;
 void set_lanes(std::size_t lanes) noexcept;
+// Blocks of at least `bytes` get a region of their own (M_MMAP_THRESHOLD).
+void set_mmap_threshold(std::size_t bytes) noexcept;
+// Free slabs beyond `bytes` are purged at once; -1: none is (options.hpp's
+// trim_threshold, M_TRIM_THRESHOLD).
+void set_trim_threshold(long long bytes) noexcept;
 
 void get_stats(rulloc_malloc_stats* out) noexcept;
 void print_stats() noexcept;

@@ -1,10 +1,9 @@
 #include "heap/purger.hpp"
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 #include "core/laned_engine.hpp"
+#include "heap/options.hpp"
 #include "heap/segments.hpp"
 #include "heap/thread_cache.hpp"
 #include "platform/platform.hpp"
@@ -15,7 +14,6 @@ std::atomic<bool> purger_thread_runs{false};
 
 namespace {
 
-constexpr long kDefaultDelayMs = 1000;
 // What a single-threaded process frees in one tick before it gets the
 // thread: below that, its own frees give memory back.
 constexpr std::size_t kStartBytes = std::size_t{8} << 20;
@@ -23,8 +21,10 @@ constexpr std::size_t kStartBytes = std::size_t{8} << 20;
 constexpr long kWakeMs = 50;
 
 core::LanedEngine* engine = nullptr;
-// Set when the heap is built; mallopt() may change it later (> 0 to > 0).
-std::atomic<long> delay_ms{kDefaultDelayMs};
+// Set when the heap is built (options.hpp); mallopt() may change it later
+// (> 0 to > 0), and the trim threshold at any time.
+std::atomic<long> delay_ms{0};
+std::atomic<long long> trim_threshold{kOff};
 bool thread_allowed = true;
 std::atomic<bool> thread_started{false};  // created, or being created
 std::atomic<std::size_t> freed_since_round{0};
@@ -88,78 +88,27 @@ void start_thread() noexcept {
   discard_counters();
 }
 
-void report_bad_setting(const char* name, const char* value,
-                        const char* expected) noexcept {
-  const char* parts[] = {"rulloc: ",        name,     "=", value,
-                         ": ignored, not ", expected, "\n"};
-  for (const char* part : parts) {
-    platform::write_error(part, std::strlen(part));
-  }
-}
-
-// The value of the environment variable `name`, copied into `out`, or
-// nullptr when it is unset or empty. No value rulloc takes is as long as
-// `out`: a longer one is reported (cut short, with "...") and ignored.
-template <std::size_t kBytes>
-const char* read_setting(const char* name, char (&out)[kBytes],
-                         const char* expected) noexcept {
-  const long length = platform::environment(name, out, kBytes);
-  if (length <= 0) return nullptr;
-  if (static_cast<std::size_t>(length) >= kBytes) {
-    std::memcpy(out + kBytes - 4, "...", 4);
-    report_bad_setting(name, out, expected);
-    return nullptr;
-  }
-  return out;
-}
-
-constexpr const char* kDelayExpected =
-    "a delay in milliseconds (0 to 86400000) or 'off'";
-
-void read_delay() noexcept {
-  char buffer[64];
-  const char* text =
-      read_setting("RULLOC_PURGE_DELAY_MS", buffer, kDelayExpected);
-  if (text == nullptr) return;
-  if (std::strcmp(text, "off") == 0) {
-    delay_ms.store(-1, std::memory_order_relaxed);
-    return;
-  }
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || value < 0 || value > 86400000) {
-    report_bad_setting("RULLOC_PURGE_DELAY_MS", text, kDelayExpected);
-    return;
-  }
-  delay_ms.store(value, std::memory_order_relaxed);
-}
-
-void read_thread_allowed() noexcept {
-  char buffer[64];
-  const char* text = read_setting("RULLOC_PURGE_THREAD", buffer, "0 or 1");
-  if (text == nullptr) return;
-  if (std::strcmp(text, "0") == 0 || std::strcmp(text, "1") == 0) {
-    thread_allowed = text[0] == '1';
-    return;
-  }
-  report_bad_setting("RULLOC_PURGE_THREAD", text, "0 or 1");
+// How many free slabs may keep their pages until a round purges them: none
+// at a delay of 0, else what trim_threshold allows (all of them when off).
+std::size_t max_dirty_slabs() noexcept {
+  if (delay_ms.load(std::memory_order_relaxed) == 0) return 0;
+  const long long bytes = trim_threshold.load(std::memory_order_relaxed);
+  return bytes < 0 ? SIZE_MAX : static_cast<std::size_t>(bytes) / kSlabBytes;
 }
 
 }  // namespace
 
-long purger_read_delay() noexcept {
-  read_delay();
-  read_thread_allowed();
-  return delay_ms.load(std::memory_order_relaxed);
-}
-
 void purger_configure(core::LanedEngine* target) noexcept {
   engine = target;
+  delay_ms.store(static_cast<long>(option(Option::kPurgeDelayMs)),
+                 std::memory_order_relaxed);
+  thread_allowed = option(Option::kPurgeThread) != 0;
+  trim_threshold.store(option(Option::kTrimThreshold),
+                       std::memory_order_relaxed);
   // Free slabs keep their pages until a round comes (or forever, when
   // off): a program that frees and allocates again reuses them without
   // page faults. With a delay of 0 they are purged at once.
-  set_max_dirty_slabs(delay_ms.load(std::memory_order_relaxed) == 0 ? 0
-                                                                    : SIZE_MAX);
+  set_max_dirty_slabs(max_dirty_slabs());
   next_round_ms.store(platform::monotonic_ms() + tick_ms(),
                       std::memory_order_relaxed);
 }
@@ -210,6 +159,11 @@ bool purger_set_delay(long ms) noexcept {
   }
   delay_ms.store(ms, std::memory_order_relaxed);
   return true;
+}
+
+void purger_set_trim_threshold(long long bytes) noexcept {
+  trim_threshold.store(bytes < 0 ? kOff : bytes, std::memory_order_relaxed);
+  set_max_dirty_slabs(max_dirty_slabs());
 }
 
 std::uint64_t purger_rounds() noexcept {

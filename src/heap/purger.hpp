@@ -3,9 +3,9 @@
 // slabs given back, and per engine bucket its empty regions, or with its
 // free pages when nothing used the bucket (Engine::trim_unused, also while
 // other buckets are busy). Memory goes back between half a delay and a
-// delay after it was freed. RULLOC_PURGE_DELAY_MS sets the delay (default
-// 1000); 0 purges free slabs and unmaps empty regions at once; "off" keeps
-// them until rulloc_trim(). Until purged, free slabs are reused without
+// delay after it was freed. The option purge_delay_ms sets the delay
+// (default 1000); 0 purges free slabs and unmaps empty regions at once; "off"
+// keeps them until rulloc_trim(). Until purged, free slabs are reused without
 // page faults.
 //
 //   time -->  tick      tick      tick      tick
@@ -24,7 +24,7 @@
 //   - in a single-threaded process, from a free, once kStartBytes were
 //     freed since the last round (no other thread exists to hold a lock),
 //     so a small program stays single-threaded (unshare(CLONE_NEWUSER)).
-// RULLOC_PURGE_THREAD=0 never starts it: the rounds then run only from the
+// The option purge_thread=0 never starts it: the rounds then run only from the
 // program's own frees.
 #pragma once
 
@@ -38,10 +38,8 @@ class LanedEngine;
 
 namespace rulloc::heap {
 
-// Reads the settings once, when the heap is built (a bad value is named on
-// stderr and ignored), and returns the delay (-1: off); then
-// purger_configure() once the engine exists.
-long purger_read_delay() noexcept;
+// Once the engine exists: takes the delay, whether the thread may start
+// and the trim threshold from the options (options.hpp).
 void purger_configure(core::LanedEngine* engine) noexcept;
 
 // Every path that gives memory back to the heap (free, realloc, sized and
@@ -60,6 +58,9 @@ void purger_before_thread_create() noexcept;
 void purger_after_fork_in_child() noexcept;
 // Changes a delay > 0 to `ms` > 0 (mallopt); false otherwise.
 bool purger_set_delay(long ms) noexcept;
+// Free slabs beyond `bytes` are purged as they come, before any round
+// (-1: none; mallopt's M_TRIM_THRESHOLD).
+void purger_set_trim_threshold(long long bytes) noexcept;
 // Purge rounds completed so far (thread or frees alike), for tests and
 // tools that wait for the purger instead of a clock.
 std::uint64_t purger_rounds() noexcept;

@@ -175,10 +175,15 @@ RULLOC_EXPORT int mallopt(int parameter, int value) noexcept {
     case M_ARENA_TEST:
       return value > 0 ? 1 : 0;
     case M_MMAP_THRESHOLD:
-      return value >= 0 && value <= kMaxMmapThreshold ? 1 : 0;
+      if (value < 0 || value > kMaxMmapThreshold) return 0;
+      rulloc::heap::set_mmap_threshold(static_cast<std::size_t>(value));
+      return 1;
+    case M_TRIM_THRESHOLD:  // negative: never, as glibc reads it unsigned
+      rulloc::heap::set_trim_threshold(value);
+      return 1;
     case RULLOC_M_PURGE_DELAY_MS:
       return rulloc::heap::set_purge_delay(value) ? 1 : 0;
-    default:  // M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX, M_CHECK_ACTION, ...
+    default:  // M_TOP_PAD, M_MMAP_MAX, M_CHECK_ACTION, M_PERTURB, ...
       return 1;
   }
 }

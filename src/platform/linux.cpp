@@ -137,7 +137,9 @@ bool random_bytes(void* out, std::size_t length) noexcept {
 }
 
 long environment(const char* name, char* out, std::size_t size) noexcept {
-  const char* value = std::getenv(name);  // glibc's getenv does not allocate
+  // Not in a set-uid or set-gid program (AT_SECURE): its environment comes
+  // from a less privileged user. glibc's secure_getenv does not allocate.
+  const char* value = secure_getenv(name);
   if (value == nullptr) return -1;
   const std::size_t length = std::strlen(value);
   if (size > 0) {

@@ -84,7 +84,10 @@ bool random_bytes(void* out, std::size_t length) noexcept;
 // Copies the value of the environment variable `name` into `out` (at most
 // `size` - 1 bytes and a NUL) without allocating. Returns the value's whole
 // length, so a result >= `size` means the copy was cut short, or -1 when
-// the variable is not set.
+// the variable is not set. In a program run with more privileges than its
+// caller's (set-uid, set-gid, file capabilities: Linux's AT_SECURE) every
+// variable reads as not set, as with glibc's secure_getenv; Windows has no
+// such programs.
 long environment(const char* name, char* out, std::size_t size) noexcept;
 
 // Starts a thread of rulloc's own that runs `body` once, then ends: detached

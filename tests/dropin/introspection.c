@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "lane_threads.h"
 
 #define MiB ((size_t)1 << 20)
 
@@ -105,16 +106,6 @@ static int figures(void) {
   return dropin_finish("introspection figures");
 }
 
-static pthread_barrier_t all_set_up;
-
-static void* hold_a_block(void* arg) {
-  void* block = escape(malloc(64));
-  pthread_barrier_wait(&all_set_up); /* every thread has its lane */
-  pthread_barrier_wait(&all_set_up); /* main has read the lanes */
-  free(block);
-  return arg;
-}
-
 /* Threads per lane, from the "lanes" array of rulloc_stats_json. */
 static int lane_threads(int counts[], int most) {
   size_t (*stats_json)(char*, size_t) = FIND(rulloc_stats_json);
@@ -130,26 +121,29 @@ static int lane_threads(int counts[], int most) {
   return lanes;
 }
 
+struct Lanes {
+  int counts[8];
+  int count;
+};
+
+static void read_lanes(void* lanes) {
+  struct Lanes* out = lanes;
+  out->count = lane_threads(out->counts, 8);
+}
+
 static int lanes(int arena_max) {
   if (arena_max > 0) CHECK(mallopt(M_ARENA_MAX, arena_max) == 1);
-  enum { kThreads = 4 };
-  pthread_t threads[kThreads];
-  REQUIRE(pthread_barrier_init(&all_set_up, NULL, kThreads + 1) == 0);
-  for (int i = 0; i < kThreads; ++i) {
-    REQUIRE(pthread_create(&threads[i], NULL, hold_a_block, NULL) == 0);
-  }
-  pthread_barrier_wait(&all_set_up);
-  int counts[8] = {0};
-  const int n = lane_threads(counts, 8);
-  pthread_barrier_wait(&all_set_up);
-  for (int i = 0; i < kThreads; ++i) pthread_join(threads[i], NULL);
+  struct Lanes lanes = {{0}, 0};
+  dropin_while_threads_hold_blocks(read_lanes, &lanes);
+  const int* counts = lanes.counts;
+  const int n = lanes.count;
   int total = 0, beyond = 0;
   for (int lane = 0; lane < n; ++lane) {
     printf("lane %d: %d threads\n", lane, counts[lane]);
     total += counts[lane];
     if (arena_max > 0 && lane >= arena_max) beyond += counts[lane];
   }
-  CHECK(total >= kThreads + 1);
+  CHECK(total >= kLaneThreads + 1);
   if (arena_max > 0) {
     CHECK(beyond == 0);
   } else {

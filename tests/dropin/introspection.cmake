@@ -58,5 +58,5 @@ foreach(variant preload secure)
   stats_json_report(${variant} ${lib} check_at_exit RULLOC_CHECK_AT_EXIT=1
                     "rulloc: heap check at exit: sound")
   stats_json_report(${variant} ${lib} bad_dump_signal RULLOC_DUMP_SIGNAL=SIGFOO
-    "rulloc: RULLOC_DUMP_SIGNAL=SIGFOO: ignored, not a signal name (SIGUSR2, USR2) or number that may be caught")
+    "rulloc: RULLOC_DUMP_SIGNAL=SIGFOO: not a signal that may be caught (SIGUSR2, USR2 or a number) or off, using off")
 endforeach()

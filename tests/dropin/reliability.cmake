@@ -78,10 +78,10 @@ expect_report(foreign-mmap 134
 expect_report(usable-freed 134
   "rulloc: malloc_usable_size(POINTER): block already free" usable-freed)
 expect_report(bad-delay 0
-  "rulloc: RULLOC_PURGE_DELAY_MS=soon: ignored, not a delay in milliseconds (0 to 86400000) or 'off'"
+  "rulloc: RULLOC_PURGE_DELAY_MS=soon: not a number or off, using 1000"
   single ENV RULLOC_PURGE_DELAY_MS=soon)
 expect_report(bad-thread-option 0
-  "rulloc: RULLOC_PURGE_THREAD=yes: ignored, not 0 or 1"
+  "rulloc: RULLOC_PURGE_THREAD=yes: not 0 or 1, using 1"
   single ENV RULLOC_PURGE_THREAD=yes)
 
 # glibc's introspection calls (issue 13): figures that follow the program,
