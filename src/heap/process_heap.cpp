@@ -37,9 +37,10 @@ using Engine = core::LanedEngine;
 // blocks merge and their pages serve the next ones (mapping fresh pages and
 // faulting them in costs far more than the first fit). Regions of at least
 // 1 MiB, two empty ones kept per bucket; the purger gives back what a
-// bucket left unused for a delay (purger.hpp). Larger
-// blocks go to the dynamic bucket: up to 32 MiB of emptied regions kept a
-// second for reuse, and growth by mremap.
+// bucket left unused for a delay (purger.hpp). Larger blocks, and those of
+// mmap_threshold bytes or more (options.hpp), go to the dynamic bucket: up
+// to large_cache_bytes of emptied regions kept for reuse, and growth by
+// mremap.
 static_assert(kLanes == 4, "one engine bucket per lane");
 constexpr std::size_t kBigLimit = std::size_t{16} << 20;
 constexpr std::size_t kLimits[] = {262144, 262144, 262144, 262144, kBigLimit};
