@@ -72,6 +72,21 @@ void rulloc_dump(int fd);
  * resident set with the part left unexplained. RULLOC_SHOW_STATS=json
  * prints it on stderr at exit. */
 size_t rulloc_stats_json(char* buffer, size_t size);
+/* The heap's layout as one JSON object, for a picture of it (the script
+ * tools/rulloc-map draws one): every segment and each of its slabs (class,
+ * lane, blocks used, free and uncarved; free slabs with their pages or
+ * purged), the lanes' threads, the thread caches' total, every engine
+ * bucket's regions with their blocks (offset, bytes, free, bytes purged).
+ * Written as rulloc_stats_json() writes, with the same locks as
+ * rulloc_dump(). It grows with the heap (about 100 bytes per slab and 20
+ * per engine block), and the heap changes between two calls (the buffer
+ * is an allocation too): ask with (NULL, 0), allocate what it returns and
+ * room to spare, and call again while the result is not below the size.
+ * RULLOC_MAP_FILE=path writes it to `path` at exit and on the
+ * RULLOC_DUMP_SIGNAL signal (there with try-locks: a part whose lock is
+ * held is marked "busy"); %p in the path is replaced by the process id,
+ * %n by the snapshot's number (1, 2, ...). */
+size_t rulloc_map_json(char* buffer, size_t size);
 
 /* mallopt(RULLOC_M_PURGE_DELAY_MS, ms): the purge delay from now on (1 to
  * 86400000 ms; 0 and "off" only by RULLOC_PURGE_DELAY_MS, which shapes the

@@ -71,11 +71,18 @@ class Bucket {
   bool dump(base::Text& out, bool try_only) const noexcept;
   // The bytes of the bucket's regions by what they hold, under its lock:
   // block contents in use and free, headers, cached regions (dynamic
-  // bucket). mapped = used + free + headers + cached.
+  // bucket). mapped = used + free + headers + cached. `purged`: the part
+  // of free and cached that is not resident (purged by trim(), or never
+  // touched), as platform::resident_bytes() finds it.
   struct Account {
-    std::size_t mapped, used, free, headers, cached;
+    std::size_t mapped, used, free, headers, cached, purged;
   };
   Account account() const noexcept;
+  // Every region (cached ones last) and its blocks in address order, to
+  // `visitor` under the lock, for the process heap's map (the purged part
+  // of free blocks as account() finds it); false and nothing visited when
+  // `try_only` and the lock is held.
+  bool visit(RegionVisitor& visitor, bool try_only) const noexcept;
 
  private:
   Allocation allocate_locked(std::size_t needed, std::size_t align,

@@ -12,6 +12,7 @@
 #include "base/text.hpp"
 #include "core/bucket.hpp"
 #include "core/laned_engine.hpp"
+#include "platform/platform.hpp"
 
 namespace rulloc::core {
 namespace {
@@ -49,17 +50,63 @@ BucketStats Bucket::stats() const noexcept {
   return stats;
 }
 
+namespace {
+
+// The bytes of a free block's content that are not resident: of its whole
+// pages, those the kernel does not hold (purged by trim(), or never
+// touched). The pages it shares with headers are resident with them.
+std::size_t purged_bytes(BlockHeader* block) noexcept {
+  const std::size_t page = platform::page_size();
+  std::byte* start = base::align_up(block->content(), page);
+  std::byte* end = base::align_down(block->end(), page);
+  if (end <= start) return 0;
+  const auto length = static_cast<std::size_t>(end - start);
+  return length - platform::resident_bytes(start, length);
+}
+
+}  // namespace
+
 Bucket::Account Bucket::account() const noexcept {
   base::LockGuard lock(lock_);
-  Account account{cache_.bytes(), 0, 0, 0, cache_.bytes()};
+  Account account{cache_.bytes(), 0, 0, 0, cache_.bytes(), 0};
   for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
     account.mapped += r->total_size();
     account.headers += kRegionHeaderSize + r->blocks.len * kBlockHeaderSize;
     for (BlockHeader* b = r->blocks.head; b != nullptr; b = b->next) {
       (b->is_free ? account.free : account.used) += b->size;
+      if (b->is_free) account.purged += purged_bytes(b);
     }
   }
+  for (RegionHeader* r = cache_.regions().head; r != nullptr; r = r->next) {
+    account.purged += purged_bytes(r->first_block());
+  }
   return account;
+}
+
+bool Bucket::visit(RegionVisitor& visitor, bool try_only) const noexcept {
+  if (try_only) {
+    if (!lock_.try_lock(1000)) return false;
+  } else {
+    lock_.lock();
+  }
+  auto blocks_of = [&](RegionHeader* r, bool cached) {
+    visitor.region(r, r->total_size(), kRegionHeaderSize, cached);
+    for (BlockHeader* b = r->blocks.head; b != nullptr; b = b->next) {
+      const bool free = cached || b->is_free;
+      visitor.block(
+          static_cast<std::size_t>(reinterpret_cast<std::byte*>(b) - r->base()),
+          kBlockHeaderSize + b->size, free, free ? purged_bytes(b) : 0);
+    }
+    visitor.region_end();
+  };
+  for (RegionHeader* r = regions_.head; r != nullptr; r = r->next) {
+    blocks_of(r, false);
+  }
+  for (RegionHeader* r = cache_.regions().head; r != nullptr; r = r->next) {
+    blocks_of(r, true);
+  }
+  lock_.unlock();
+  return true;
 }
 
 bool Bucket::check(std::string* error) const {
@@ -322,7 +369,17 @@ void LanedEngine::dump(base::Text& out, bool try_only) const noexcept {
 LanedEngine::Account LanedEngine::account(std::size_t index) const noexcept {
   const Bucket& bucket = bucket_at(buckets_, index);
   const Bucket::Account a = bucket.account();
-  return {bucket.limit(), a.mapped, a.used, a.free, a.headers, a.cached};
+  return {bucket.limit(), a.mapped, a.used,  a.free,
+          a.headers,      a.cached, a.purged};
+}
+
+bool LanedEngine::visit(std::size_t index, RegionVisitor& visitor,
+                        bool try_only) const noexcept {
+  return bucket_at(buckets_, index).visit(visitor, try_only);
+}
+
+std::size_t LanedEngine::limit(std::size_t index) const noexcept {
+  return bucket_at(buckets_, index).limit();
 }
 
 }  // namespace rulloc::core

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "base/text.hpp"
+#include "core/region.hpp"
 #include "rulloc/detail/engine.hpp"
 #include "rulloc/layout.hpp"
 
@@ -66,9 +67,13 @@ class LanedEngine : public detail::Engine {
   bool check(base::Text& error) const noexcept;
   void dump(base::Text& out, bool try_only) const noexcept;
   struct Account {
-    std::size_t limit, mapped, used, free, headers, cached;
+    std::size_t limit, mapped, used, free, headers, cached, purged;
   };
   Account account(std::size_t bucket) const noexcept;
+  // Bucket::visit() of one bucket; a bucket's limit (SIZE_MAX: dynamic).
+  bool visit(std::size_t bucket, RegionVisitor& visitor,
+             bool try_only) const noexcept;
+  std::size_t limit(std::size_t bucket) const noexcept;
 
  private:
   std::atomic<std::size_t> own_region_from_{SIZE_MAX};

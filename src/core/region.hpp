@@ -58,6 +58,23 @@ RegionHeader* format_region(void* memory, std::size_t length,
 // now, and every pointer to it and its block (the block spans it all).
 void set_length(RegionHeader* region, std::size_t length) noexcept;
 
+// What the process heap's map is told of a bucket's regions
+// (Bucket::visit): each region, then its blocks in address order.
+struct RegionVisitor {
+  // `header` bytes of region header come first; `cached`: a region the
+  // dynamic bucket keeps for reuse (one free block).
+  virtual void region(const void* address, std::size_t bytes,
+                      std::size_t header, bool cached) noexcept = 0;
+  // A block `offset` bytes into its region, header and content (`bytes`),
+  // free or not, and the bytes of a free block's content not resident.
+  virtual void block(std::size_t offset, std::size_t bytes, bool free,
+                     std::size_t purged) noexcept = 0;
+  virtual void region_end() noexcept = 0;
+
+ protected:
+  ~RegionVisitor() = default;
+};
+
 // Resizes a region that holds a single block (and is in no list, since its
 // links would go stale) to `length` bytes, the block growing or shrinking
 // with it and keeping its contents. Returns the region at its new address,

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/json.hpp"
 #include "base/text.hpp"
 #include "core/laned_engine.hpp"
 #include "core/page_map.hpp"
@@ -82,6 +83,7 @@ bool check_all(base::Text& error) noexcept {
 // What the slabs hold, from every segment and slab in use.
 struct SlabTotals {
   std::size_t segments, slabs_in_use, free_dirty, free_purged, busy;
+  std::size_t free_dirty_resident;  // of the free_dirty slabs' bytes
   std::size_t used_bytes, free_bytes, uncarved_bytes, tail_bytes;
   struct Class {
     std::size_t slabs, used, free, uncarved;
@@ -122,6 +124,12 @@ void count_slabs(SlabTotals& t, bool try_only) noexcept {
       const std::uint64_t bit = std::uint64_t{1} << i;
       if (view.free_slabs & bit) {
         ++((view.dirty_slabs & bit) ? t.free_dirty : t.free_purged);
+        // Pages of blocks never carved were never touched. Asked after the
+        // lock: the slab may be taken meanwhile (a figure, not a check).
+        if (view.dirty_slabs & bit) {
+          t.free_dirty_resident +=
+              platform::resident_bytes(slab_start(&s->slabs[i]), kSlabBytes);
+        }
         continue;
       }
       ++t.slabs_in_use;
@@ -240,45 +248,16 @@ void dump_to(base::Text& out, bool try_only) noexcept {
 }
 
 void dump_on_signal() noexcept {
+  // The map first: once the dump's last line is out, both are written.
+  write_map_file(true);
   base::Text out(to_report, nullptr);
   dump_to(out, true);
 }
 
 // --- JSON ------------------------------------------------------------------
 
-struct Json {
-  base::Text& out;
-  bool first = true;
-
-  void key(const char* name) noexcept {
-    out << (first ? "" : ", ") << '"' << name << "\": ";
-    first = false;
-  }
-  void field(const char* name, std::size_t value) noexcept {
-    key(name);
-    out << value;
-  }
-  void signed_field(const char* name, long long value) noexcept {
-    key(name);
-    out << value;
-  }
-  void text(const char* name, const char* value) noexcept {
-    key(name);
-    out << '"' << value << '"';  // rulloc's own texts: nothing to escape
-  }
-  void open(const char* name, char bracket) noexcept {
-    key(name);
-    out << bracket;
-    first = true;
-  }
-  void close(char bracket) noexcept {
-    out << bracket;
-    first = false;
-  }
-};
-
 void write_json(base::Text& out) noexcept {
-  Json json{out};
+  base::Json json{out};
   out << '{';
   json.field("version", 1);
   json.text("heap", kSecure ? "secure" : "plain");
@@ -315,8 +294,7 @@ void write_json(base::Text& out) noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
     const SlabTotals::Class& k = t.classes[c];
     if (k.slabs == 0) continue;
-    out << (json.first ? "" : ", ") << '{';
-    json.first = true;
+    json.element('{');
     json.field("size", class_size(c));
     json.field("slabs", k.slabs);
     json.field("blocks_out", k.used);
@@ -328,8 +306,7 @@ void write_json(base::Text& out) noexcept {
 
   json.open("lanes", '[');
   for (std::size_t lane = 0; lane < kLanes; ++lane) {
-    out << (lane == 0 ? "" : ", ") << '{';
-    json.first = true;
+    json.element('{');
     json.field("threads", cache_lane_users(lane));
     json.field("slabs", t.lanes[lane].slabs);
     json.field("bytes_out", t.lanes[lane].used_bytes);
@@ -339,7 +316,7 @@ void write_json(base::Text& out) noexcept {
   json.close(']');
 
   std::size_t engine_used = 0, engine_free = 0, engine_headers = 0,
-              engine_cached = 0;
+              engine_cached = 0, engine_purged = 0;
   json.open("buckets", '[');
   for (std::size_t i = 0; i < engine->bucket_count(); ++i) {
     const core::LanedEngine::Account a = engine->account(i);
@@ -348,8 +325,8 @@ void write_json(base::Text& out) noexcept {
     engine_free += a.free;
     engine_headers += a.headers;
     engine_cached += a.cached;
-    out << (i == 0 ? "" : ", ") << '{';
-    json.first = true;
+    engine_purged += a.purged;
+    json.element('{');
     if (a.limit == SIZE_MAX) {
       json.text("limit", "dynamic");
     } else {
@@ -363,6 +340,7 @@ void write_json(base::Text& out) noexcept {
     json.field("free", a.free);
     json.field("headers", a.headers);
     json.field("cached", a.cached);
+    json.field("purged", a.purged);
     json.close('}');
   }
   json.close(']');
@@ -380,17 +358,21 @@ void write_json(base::Text& out) noexcept {
       core::page_map::leaves() * sizeof(core::page_map::detail::Leaf);
   const std::size_t metadata = segment_headers + page_map_bytes +
                                engine_headers + bucket_storage_bytes();
+  // Free engine blocks count only with their resident pages: a trim
+  // purges their whole pages, and a fresh region's are never touched.
+  const std::size_t free_in_engine =
+      engine_free + engine_cached - engine_purged;
   const std::size_t explained = small_in_use + engine_used + cached +
-                                t.free_bytes + t.free_dirty * kSlabBytes +
-                                engine_free + engine_cached + metadata;
+                                t.free_bytes + t.free_dirty_resident +
+                                free_in_engine + metadata;
   json.open("resident", '{');
   json.field("in_use", small_in_use + engine_used);
   json.field("in_use_small", small_in_use);
   json.field("in_use_engine", engine_used);
   json.field("thread_caches", cached);
   json.field("free_in_slabs", t.free_bytes);
-  json.field("free_slabs_with_pages", t.free_dirty * kSlabBytes);
-  json.field("free_in_engine", engine_free + engine_cached);
+  json.field("free_slabs_with_pages", t.free_dirty_resident);
+  json.field("free_in_engine", free_in_engine);
   json.field("metadata", metadata);
   json.open("metadata_parts", '{');
   json.field("segment_headers", segment_headers);
@@ -399,7 +381,9 @@ void write_json(base::Text& out) noexcept {
   json.field("bucket_storage", bucket_storage_bytes());
   json.close('}');
   json.field("explained", explained);
-  json.field("purged", t.free_purged * kSlabBytes);
+  json.field("purged", t.free_purged * kSlabBytes + engine_purged);
+  json.field("purged_slabs", t.free_purged * kSlabBytes);
+  json.field("purged_in_engine", engine_purged);
   json.field("untouched_in_slabs", t.uncarved_bytes);
   json.field("slab_tails", t.tail_bytes);
   std::size_t resident = 0, file_backed = 0;
@@ -418,12 +402,14 @@ void write_json(base::Text& out) noexcept {
             "free_slabs_with_pages + free_in_engine + metadata, against the "
             "kernel's anonymous resident pages (resident - file_backed, "
             "from /proc/self/statm); unexplained is the rest: stacks, the "
-            "program's and the C library's own mappings, minus what the "
-            "kernel dropped of what the heap counts as resident (pages "
-            "inside free engine blocks purged by a trim, slab pages never "
-            "touched). thread_caches is what each thread last published "
-            "(every 1024 of its calls, and at its exit); in_use_small is "
-            "the blocks out of slabs less thread_caches. purged, "
+            "program's and the C library's own mappings, and pages of "
+            "blocks in use that the program never touched. Free slabs not "
+            "purged yet and free engine blocks count with their resident "
+            "pages only (mincore): purged_in_engine is what trims purged or "
+            "never touched inside free engine blocks. thread_caches is what "
+            "each thread last published (every 1024 of its calls, and at "
+            "its exit); in_use_small is the blocks out of slabs less "
+            "thread_caches. purged (purged_slabs + purged_in_engine), "
             "untouched_in_slabs (blocks never carved) and slab_tails are "
             "mapped but not resident");
   json.close('}');
@@ -464,7 +450,8 @@ void print_stats_json() noexcept {
 bool inspect_read_settings() noexcept {
   check_at_exit = option(Option::kCheckAtExit) != 0;
   dump_signal = static_cast<int>(option(Option::kDumpSignal));  // 0: off
-  return check_at_exit || dump_signal > 0;
+  const bool map = map_read_settings();
+  return check_at_exit || dump_signal > 0 || map;
 }
 
 void inspect_install_signal() noexcept {
@@ -475,6 +462,7 @@ void inspect_install_signal() noexcept {
 }
 
 void inspect_at_exit() noexcept {
+  write_map_file(false);
   if (!check_at_exit) return;
   char error[512];
   if (check(error, sizeof(error)) == 0) {

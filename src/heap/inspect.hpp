@@ -1,11 +1,15 @@
 // The live heap, on demand: what heap/inspect.cpp (rulloc_check,
-// rulloc_dump, rulloc_stats_json and their settings) needs from
-// process_heap.cpp, and what process_heap.cpp calls of it. The public
+// rulloc_dump, rulloc_stats_json and their settings) and heap/map_json.cpp
+// (rulloc_map_json) need from process_heap.cpp, and what process_heap.cpp
+// calls of them. The public
 // calls are in process_heap.hpp.
 #pragma once
 
 #include <cstddef>
 
+namespace rulloc::base {
+class Text;
+}
 namespace rulloc::core {
 class LanedEngine;
 }
@@ -23,15 +27,23 @@ Counters read_counters() noexcept;
 std::size_t bucket_storage_bytes() noexcept;
 
 // inspect.cpp, called as the heap is built: takes the options
-// check_at_exit and dump_signal (options.hpp), then installs the signal
-// handler; true when either asks for the report output
+// check_at_exit and dump_signal (options.hpp) and RULLOC_MAP_FILE, then
+// installs the signal handler; true when any asks for the report output
 // (platform::keep_report_output()).
 bool inspect_read_settings() noexcept;
 void inspect_install_signal() noexcept;
-// At exit, with check_at_exit=1: the check, reported on stderr;
-// a violation aborts the process.
+// At exit: the map to RULLOC_MAP_FILE; with check_at_exit=1, the check,
+// reported on stderr (a violation aborts the process).
 void inspect_at_exit() noexcept;
 // show_stats=json at exit: the JSON figures on stderr.
 void print_stats_json() noexcept;
+
+// map_json.cpp: the heap's map as JSON (rulloc_map_json), with try-locks
+// only when `try_only` (a signal's snapshot). RULLOC_MAP_FILE, read by
+// inspect_read_settings() (a bad value is named on stderr and ignored):
+// write_map_file() writes the map there, at exit and on the dump signal.
+void write_map_json(base::Text& out, bool try_only) noexcept;
+bool map_read_settings() noexcept;
+void write_map_file(bool try_only) noexcept;
 
 }  // namespace rulloc::heap

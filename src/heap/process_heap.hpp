@@ -44,9 +44,11 @@ void print_stats() noexcept;
 
 // The live heap, on demand (inspect.cpp; rulloc/malloc.h describes them):
 // 0 when every invariant holds, else the first violation in `error`; the
-// heap drawn to a descriptor; the figures as JSON, the length they need.
+// heap drawn to a descriptor; the figures and the map as JSON, the length
+// they need.
 int check(char* error, std::size_t size) noexcept;
 void dump(int descriptor) noexcept;
 std::size_t stats_json(char* buffer, std::size_t size) noexcept;
+std::size_t map_json(char* buffer, std::size_t size) noexcept;
 
 }  // namespace rulloc::heap

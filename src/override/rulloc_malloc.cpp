@@ -32,3 +32,7 @@ RULLOC_EXPORT void rulloc_dump(int fd) { rulloc::heap::dump(fd); }
 RULLOC_EXPORT size_t rulloc_stats_json(char* buffer, size_t size) {
   return rulloc::heap::stats_json(buffer, size);
 }
+
+RULLOC_EXPORT size_t rulloc_map_json(char* buffer, size_t size) {
+  return rulloc::heap::map_json(buffer, size);
+}

@@ -233,6 +233,38 @@ bool resident_memory(std::size_t* resident, std::size_t* file_backed) noexcept {
   return true;
 }
 
+std::size_t resident_bytes(const void* address, std::size_t length) noexcept {
+  // One byte per page, bit 0 set when resident; a batch on the stack.
+  unsigned char pages[512];
+  const std::size_t page = page_size();
+  auto* at = static_cast<unsigned char*>(const_cast<void*>(address));
+  std::size_t resident = 0;
+  while (length > 0) {
+    const std::size_t count =
+        length / page < sizeof(pages) ? length / page : sizeof(pages);
+    if (count == 0) break;
+    if (mincore(at, count * page, pages) != 0) return resident + length;
+    for (std::size_t i = 0; i < count; ++i) resident += (pages[i] & 1) * page;
+    at += count * page;
+    length -= count * page;
+  }
+  return resident;
+}
+
+int create_file(const char* path) noexcept {
+  int descriptor;
+  do {
+    descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  } while (descriptor < 0 && errno == EINTR);
+  return descriptor;
+}
+
+void close_file(int descriptor) noexcept { close(descriptor); }
+
+unsigned long process_id() noexcept {
+  return static_cast<unsigned long>(getpid());
+}
+
 int signal_number(const char* text) noexcept {
   if (text == nullptr || *text == '\0') return -1;
   int number = -1;

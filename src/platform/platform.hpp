@@ -1,7 +1,8 @@
 // The whole operating-system surface of rulloc: memory (page size, map,
-// unmap, retire, reserve, remap, purge, guard), random bytes, clocks and
-// sleep, the environment, a thread of rulloc's own, a hook at thread exit,
-// fork hooks, writing reports, and the next definition of a symbol. One
+// unmap, retire, reserve, remap, purge, guard, which pages are resident),
+// random bytes, clocks and sleep, the environment, a thread of rulloc's
+// own, a hook at thread exit, fork hooks, writing reports and files, and
+// the next definition of a symbol. One
 // implementation file per OS (linux.cpp, windows.cpp); nothing above this
 // layer includes an OS header or calls the OS, and .ci/check-layers checks
 // that. None of these functions allocates, except that start_thread(),
@@ -133,6 +134,21 @@ void write_to(int descriptor, const char* text, std::size_t length) noexcept;
 // it, and the part backed by files (program code, shared libraries). Linux
 // reads /proc/self/statm. False when the OS cannot tell (Windows: a stub).
 bool resident_memory(std::size_t* resident, std::size_t* file_backed) noexcept;
+
+// The bytes of [address, address + length) that are resident now, both
+// page-aligned and inside mappings made by map(): Linux asks mincore(), a
+// page at a time in batches. `length` when the OS cannot tell (Windows: a
+// stub), so a caller's account stays as it was without it.
+std::size_t resident_bytes(const void* address, std::size_t length) noexcept;
+
+// Creates the file at `path` (emptied if it exists, readable by all) for
+// write_to(); its descriptor, or -1 when the OS refuses. close_file() closes
+// it. Both may be called from a signal handler.
+int create_file(const char* path) noexcept;
+void close_file(int descriptor) noexcept;
+
+// The id of the calling process.
+unsigned long process_id() noexcept;
 
 // The number of the signal `text` names: "SIGUSR2", "USR2" or "12". -1 when
 // it names no signal a handler may take (SIGKILL, SIGSTOP, unknown names;

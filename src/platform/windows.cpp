@@ -29,7 +29,9 @@
 #ifndef _CRT_RAND_S
 #define _CRT_RAND_S
 #endif
+#include <fcntl.h>
 #include <io.h>
+#include <sys/stat.h>
 #include <windows.h>
 
 #include <atomic>
@@ -312,9 +314,23 @@ void write_to(int descriptor, const char* text, std::size_t length) noexcept {
   write_all(reinterpret_cast<HANDLE>(handle), text, length);
 }
 
-// Stubs: no /proc/self/statm (the working set would need psapi), and no
-// POSIX signals to dump the heap on (rulloc_dump() is called directly).
+// Stubs: no /proc/self/statm nor mincore (the working set would need
+// psapi), and no POSIX signals to dump the heap on (rulloc_dump() is called
+// directly).
 bool resident_memory(std::size_t*, std::size_t*) noexcept { return false; }
+std::size_t resident_bytes(const void*, std::size_t length) noexcept {
+  return length;
+}
+
+int create_file(const char* path) noexcept {
+  return _open(path, _O_WRONLY | _O_CREAT | _O_TRUNC | _O_BINARY,
+               _S_IREAD | _S_IWRITE);
+}
+
+void close_file(int descriptor) noexcept { _close(descriptor); }
+
+unsigned long process_id() noexcept { return GetCurrentProcessId(); }
+
 int signal_number(const char*) noexcept { return -1; }
 bool on_signal(int, void (*)()) noexcept { return false; }
 

@@ -5,18 +5,26 @@ preloaded and RULLOC_DUMP_SIGNAL=SIGUSR2, sends the signal COUNT times
 stderr before the next: every one must come within 10 s (no deadlock) and
 have its sections (heap, counters, segments with slabs, lanes, thread
 caches, engine buckets, end; slab lines in at least half of them, as a
-part whose lock is held is drawn "busy"). Then the program must end
-normally."""
+part whose lock is held is drawn "busy"). With RULLOC_MAP_FILE set, each
+signal also writes the map (tools/rulloc-map's input) to a file of its own
+(%n): every one must be whole JSON with segments and buckets, however busy.
+Then the program must end normally."""
 import os
 import select
 import signal
+import glob
+import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 lib, program = sys.argv[1], sys.argv[2]
 count = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-env = {**os.environ, "LD_PRELOAD": lib, "RULLOC_DUMP_SIGNAL": "SIGUSR2"}
+maps = tempfile.mkdtemp(prefix="rulloc-signal-maps-")
+env = {**os.environ, "LD_PRELOAD": lib, "RULLOC_DUMP_SIGNAL": "SIGUSR2",
+       "RULLOC_MAP_FILE": os.path.join(maps, "map.%n.json")}
 proc = subprocess.Popen([program], env=env, stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -69,5 +77,23 @@ except subprocess.TimeoutExpired:
     fail("the program did not end after the dumps")
 if proc.returncode != 0 or b"done" not in out:
     fail(f"exit status {proc.returncode}, stdout {out!r}, stderr {rest!r}")
+# One map per signal, then one at exit.
+files = glob.glob(os.path.join(maps, "map.*.json"))
+if len(files) != count + 1:
+    fail(f"{len(files)} map files for {count} signals and the exit")
+busy_maps = 0
+for name in files:
+    with open(name) as f:
+        text = f.read()
+    try:
+        snapshot = json.loads(text)
+    except ValueError as e:
+        fail(f"{name} is not whole JSON ({e}): {text[-300:]!r}")
+    if snapshot.get("format") != "rulloc-map" or \
+            not snapshot.get("segments") or not snapshot["engine"]["buckets"]:
+        fail(f"{name}: not a map of the heap: {text[:300]!r}")
+    busy_maps += '"busy"' in text
+shutil.rmtree(maps)
 print(f"PASS: {count} dumps on SIGUSR2 from a running 4-thread program "
-      f"(slabs drawn in {with_slabs}, {busy} parts drawn busy)")
+      f"(slabs drawn in {with_slabs}, {busy} parts drawn busy), "
+      f"{len(files)} map files ({busy_maps} with busy parts)")

@@ -1,5 +1,5 @@
-# The live heap, on demand (issue 13): rulloc_check(), rulloc_dump() and
-# rulloc_stats_json(). Included from tests/dropin/CMakeLists.txt before the
+# The live heap, on demand (issue 13): rulloc_check(), rulloc_dump(),
+# rulloc_stats_json() and rulloc_map_json(). Included from tests/dropin/CMakeLists.txt before the
 # drop-in's tests: the first part runs in every build (TSan and ASan
 # included), the rest where librulloc.so exists. Each test has a short
 # timeout: a deadlock is a failure, not a wait.
@@ -26,6 +26,8 @@ endfunction()
 introspection_program(dropin_dump_signal dump_signal.c)
 introspection_program(dropin_stats_json stats_json.c)
 target_link_libraries(dropin_stats_json PRIVATE ${CMAKE_DL_LIBS})
+introspection_program(dropin_map_json map_json.c)
+target_link_libraries(dropin_map_json PRIVATE ${CMAKE_DL_LIBS})
 
 # stats_json_report(VARIANT LIB NAME VAR=VALUE LINE): dropin_stats_json with
 # LIB preloaded and VAR=VALUE set must exit 0 and print LINE on stderr.
@@ -54,6 +56,14 @@ foreach(variant preload secure)
                    ${lib} $<TARGET_FILE:dropin_stats_json>)
   set_tests_properties(dropin.${variant}.introspection.stats_json PROPERTIES
                        TIMEOUT 60)
+  # rulloc_map_json against rulloc_stats_json, drawn by tools/rulloc-map
+  # in headless Chromium (.ci/dropin-deps installs it).
+  add_test(NAME dropin.${variant}.introspection.map
+           COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_map.py ${lib}
+                   $<TARGET_FILE:dropin_map_json>
+                   ${PROJECT_SOURCE_DIR}/tools/rulloc-map)
+  set_tests_properties(dropin.${variant}.introspection.map PROPERTIES
+                       TIMEOUT 240)
   # RULLOC_CHECK_AT_EXIT=1 after that run; a bad signal name is named.
   stats_json_report(${variant} ${lib} check_at_exit RULLOC_CHECK_AT_EXIT=1
                     "rulloc: heap check at exit: sound")

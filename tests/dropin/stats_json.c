@@ -1,6 +1,7 @@
 /* rulloc_stats_json() as the program's allocations change: prints one JSON
  * document per line on stdout, at start, while it holds 100 MiB (small and
- * big blocks, every page written) and after freeing them; then exits, so
+ * big blocks, every page written), after freeing them (but one big block
+ * per region) and after a rulloc_trim(); then exits, so
  * that RULLOC_SHOW_STATS=json prints the figures at exit on stderr.
  * check_stats_json.py parses and checks them. */
 #define _GNU_SOURCE
@@ -12,6 +13,7 @@
 
 /* From whichever library is preloaded (librulloc.so or the secure one). */
 static size_t (*stats_json)(char*, size_t);
+static size_t (*trim)(void);
 
 static void print_json(void) {
   /* As with snprintf: ask for the length, then write. The figures may
@@ -35,7 +37,8 @@ int main(void) {
   static void* big[kBig];
   stats_json =
       (size_t(*)(char*, size_t))dlsym(RTLD_DEFAULT, "rulloc_stats_json");
-  if (stats_json == NULL) {
+  trim = (size_t(*)(void))dlsym(RTLD_DEFAULT, "rulloc_trim");
+  if (stats_json == NULL || trim == NULL) {
     fprintf(stderr, "not on rulloc: no rulloc_stats_json\n");
     return 4;
   }
@@ -50,7 +53,15 @@ int main(void) {
   }
   print_json();
   for (int i = 0; i < kSmall; ++i) free(small[i]);
-  for (int i = 0; i < kBig; ++i) free(big[i]);
+  /* One big block kept in each region, so the regions stay and their
+   * free blocks are purged (not unmapped) by the trim. */
+  for (int i = 0; i < kBig; ++i) {
+    if (i % 25 != 0) free(big[i]);
+  }
   print_json();
+  /* Whole free pages back to the kernel: the account must follow. */
+  trim();
+  print_json();
+  for (int i = 0; i < kBig; i += 25) free(big[i]);
   return 0;
 }
