@@ -1,4 +1,5 @@
-// rulloc_check(), rulloc_dump() and rulloc_stats_json() on the process heap
+// rulloc_check(), rulloc_dump(), rulloc_stats_json() and rulloc_map_json()
+// on the process heap
 // (rulloc_heap with rulloc_heap_api, no override), in every build, TSan and
 // ASan included: the check passes while 8 threads allocate, free and hand
 // blocks to each other, and reports a slab broken by a test-only fault
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "heap/process_heap.hpp"
+#include "heap/slab.hpp"
 #include "heap_faults.hpp"
 #include "rulloc/malloc.h"
 
@@ -90,10 +92,14 @@ TEST(Check, PassesOnABusyEightThreadHeap) {
     threads.emplace_back(churn, i, std::ref(exchange), std::ref(stop));
   }
   std::vector<char> json(1 << 16);
+  std::vector<char> map(1 << 20);
   for (int round = 0; round < 40; ++round) {
     ASSERT_EQ(check_message(), "") << "round " << round;
     const std::size_t length = rulloc_stats_json(json.data(), json.size());
     EXPECT_GT(length, 0u);
+    const std::size_t map_length = rulloc_map_json(map.data(), map.size());
+    EXPECT_EQ(std::strlen(map.data()),
+              map_length < map.size() ? map_length : map.size() - 1);
     if (round % 10 == 0) {
       std::FILE* null = std::fopen("/dev/null", "w");
       ASSERT_NE(null, nullptr);
@@ -168,6 +174,33 @@ TEST(StatsJson, NeedsItsLengthLikeSnprintf) {
   EXPECT_EQ(buffer[0], '{');
   EXPECT_NE(std::string(buffer.data()).find("\"resident\""), std::string::npos);
   heap::release(p);
+}
+
+TEST(MapJson, NeedsItsLengthLikeSnprintf) {
+  void* small = heap::allocate(100, 16, false);
+  void* big = heap::allocate(1 << 20, 16, false);
+  const std::size_t needed = rulloc_map_json(nullptr, 0);
+  std::vector<char> buffer(needed + 65536);
+  const std::size_t again = rulloc_map_json(buffer.data(), buffer.size());
+  // Nothing allocated in between: the same map, cut as snprintf cuts.
+  char small_buffer[8];
+  EXPECT_EQ(rulloc_map_json(small_buffer, sizeof(small_buffer)), again);
+  EXPECT_STREQ(small_buffer, "{\"forma");
+  const std::string map(buffer.data());
+  EXPECT_EQ(map.size(), again);
+  EXPECT_EQ(map.rfind("{\"format\": \"rulloc-map\", \"version\": 1", 0), 0u);
+  EXPECT_EQ(map.back(), '\n');
+  // The small block's segment is listed, a slab in use, the blocks' fields.
+  char address[32];
+  std::snprintf(address, sizeof(address), "\"%p\"",
+                static_cast<void*>(heap::segment_of(small)));
+  EXPECT_NE(map.find(address), std::string::npos) << address;
+  EXPECT_NE(map.find("\"state\": \"used\""), std::string::npos);
+  EXPECT_NE(map.find("\"block_fields\": [\"offset\", \"bytes\", \"free\", "
+                     "\"purged\"]"),
+            std::string::npos);
+  heap::release(small);
+  heap::release(big);
 }
 
 }  // namespace
