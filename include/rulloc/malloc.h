@@ -51,8 +51,11 @@ unsigned long long rulloc_purge_rounds(void);
  * slab in use (blocks in use + free = carved, its free list inside it, at
  * block starts, each block once and carrying the free canary; in secure
  * mode the encoded links decoded), every class pool's list (slabs of its
- * class and lane, counts), the calling thread's own cache, and every
- * engine bucket as Rulloc::check() does. Returns 0 when all holds, else
+ * class and lane, counts), the calling thread's own cache, every other
+ * thread's cache (each checks its own when asked, at its next flush of
+ * counters, within 1024 of its calls: this waits up to 50 ms for them, and
+ * a thread that makes no call meanwhile stays unchecked), and every engine
+ * bucket as Rulloc::check() does. Returns 0 when all holds, else
  * non-zero with the first violation written to `error` (NUL-terminated,
  * cut to `size`). RULLOC_CHECK_AT_EXIT=1 runs it at exit: "rulloc: heap
  * check at exit: sound" on stderr, or the violation and abort(). */

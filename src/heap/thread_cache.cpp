@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "heap/cache_checks.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/purger.hpp"
 #include "platform/platform.hpp"
@@ -79,6 +80,7 @@ void give_outbox(ClassCache& outbox) noexcept {
 }
 
 void at_thread_exit(void*) noexcept {
+  cache_checks_leave();
   live_threads.fetch_sub(1, std::memory_order_relaxed);
   lane_users[thread_cache.lane].fetch_sub(1, std::memory_order_relaxed);
   cache_flush();
@@ -107,6 +109,7 @@ bool ready() noexcept {
   }
   thread_cache.flush_after = kFlushEvery;
   thread_cache.lane = join_lane();
+  cache_checks_join();
   // How a thread's exit is noticed without allocating (a pthread key's
   // destructor); it has to be set once per thread.
   platform::call_at_thread_exit(&thread_cache);
@@ -201,6 +204,9 @@ void flush_counters() noexcept {
                            std::memory_order_relaxed);
     thread_cache.published_bytes = held;
   }
+  // Between two operations on the cache: the one place where it can be
+  // checked for another thread's rulloc_check().
+  cache_checks_answer();
 }
 
 void cache_set_lanes(std::size_t lanes) noexcept {
@@ -221,6 +227,7 @@ void cache_after_fork_in_child() noexcept {
     lane_users[lane].store(active && lane == thread_cache.lane ? 1 : 0,
                            std::memory_order_relaxed);
   }
+  cache_checks_after_fork_in_child();
 }
 
 void discard_counters() noexcept {
@@ -248,15 +255,15 @@ unsigned cache_lane_users(std::size_t lane) noexcept {
 namespace {
 
 bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
-                bool own_lane, const char* name) noexcept {
+                bool own_lane, const char* whose, const char* name) noexcept {
   std::uint32_t count = 0;
   for (const FreeBlock* b = list.head; b != nullptr;) {
     const SlabShape* shape = shape_of(b);
     if (++count > list.count || shape == nullptr ||
         !is_block_start(*shape, b) || shape->size_class != c ||
         (own_lane && shape->lane != thread_cache.lane) || !looks_free(b)) {
-      error << "this thread's " << name << " of class " << class_size(c)
-            << " B: "
+      error << whose << ' ' << name << " (lane " << thread_cache.lane
+            << ") of class " << class_size(c) << " B: "
             << (count > list.count ? "longer than counted"
                                    : "holds a block that is not a free block "
                                      "of its class and lane")
@@ -270,8 +277,8 @@ bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
     b = reinterpret_cast<const FreeBlock*>(next);
   }
   if (count != list.count) {
-    error << "this thread's " << name << " of class " << class_size(c)
-          << " B: shorter than counted";
+    error << whose << ' ' << name << " (lane " << thread_cache.lane
+          << ") of class " << class_size(c) << " B: shorter than counted";
     return false;
   }
   return true;
@@ -279,11 +286,11 @@ bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
 
 }  // namespace
 
-bool check_own_cache(base::Text& error) noexcept {
+bool check_own_cache(base::Text& error, const char* whose) noexcept {
   if (thread_cache.state != CacheState::kActive) return true;
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    if (!check_list(error, thread_cache.classes[c], c, true, "cache") ||
-        !check_list(error, thread_cache.outbox[c], c, false, "outbox")) {
+    if (!check_list(error, thread_cache.classes[c], c, true, whose, "cache") ||
+        !check_list(error, thread_cache.outbox[c], c, false, whose, "outbox")) {
       return false;
     }
   }

@@ -178,9 +178,11 @@ std::size_t cache_bytes() noexcept;
 // Threads on `lane` now.
 unsigned cache_lane_users(std::size_t lane) noexcept;
 // Checks the calling thread's own cache and outbox (another thread's is
-// out of reach: it changes without a lock): each list as long as counted,
-// every block a free block (its canary) at a block start of a slab of its
-// class, of the thread's lane in `classes`.
-bool check_own_cache(base::Text& error) noexcept;
+// out of reach: it changes without a lock; cache_checks.hpp asks that
+// thread to check its own): each list as long as counted, every block a
+// free block (its canary) at a block start of a slab of its class, of the
+// thread's lane in `classes`. A violation names the cache as `whose`
+// ("this thread's") cache or outbox, its lane and class.
+bool check_own_cache(base::Text& error, const char* whose) noexcept;
 
 }  // namespace rulloc::heap

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "heap/process_heap.hpp"
+#include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
 #include "heap_faults.hpp"
 #include "rulloc/malloc.h"
@@ -150,6 +151,47 @@ TEST(Check, ReportsACycleInASlabsFreeList) {
       << message;
   EXPECT_EQ(check_message(), "");
   heap::release(kept);
+}
+
+// A block in another thread's cache, which no lock guards: that thread
+// checks its own cache when asked, at its next flush of counters, while it
+// keeps allocating and freeing blocks of another class.
+TEST(Check, ReportsABrokenBlockInAnotherThreadsCache) {
+  const std::size_t size_class = heap::class_for_request(2000);
+  std::atomic<int> phase{0};  // 1: broken, 2: checked, 3: sound again
+  std::thread other([&] {
+    auto keep_calling = [&](int while_phase) {
+      while (phase.load() == while_phase) {
+        heap::release(heap::allocate(100, 16, false));
+      }
+    };
+    std::vector<void*> blocks;
+    for (int i = 0; i < 8; ++i) {
+      blocks.push_back(heap::allocate(2000, 16, false));
+    }
+    for (void* p : blocks) heap::release(p);  // into this thread's cache
+    const std::uintptr_t canary =
+        rulloc::test_faults::break_cached_block(size_class);
+    phase = 1;
+    keep_calling(1);
+    rulloc::test_faults::restore_cached_block(size_class, canary);
+    phase = 3;
+    keep_calling(3);
+  });
+  while (phase.load() != 1) std::this_thread::yield();
+  const std::string broken = check_message();
+  phase = 2;
+  while (phase.load() != 3) std::this_thread::yield();
+  const std::string sound = check_message();
+  phase = 4;
+  other.join();
+  EXPECT_NE(broken.find("another thread's cache (lane "), std::string::npos)
+      << broken;
+  EXPECT_NE(broken.find(") of class 2048 B: holds a block that is not a free "
+                        "block of its class and lane"),
+            std::string::npos)
+      << broken;
+  EXPECT_EQ(sound, "");
 }
 
 TEST(Check, CutsTheMessageToTheBuffer) {

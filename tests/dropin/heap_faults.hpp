@@ -1,12 +1,14 @@
 // Test-only faults in the process heap, compiled only into the tests that
 // include this header (check_test.cpp): each breaks one invariant that
 // rulloc_check() must report, and can put it back. Call them while no other
-// thread uses the blocks' class (the slab's pool lock is not taken).
+// thread uses the blocks' class (the slab's pool lock is not taken); the
+// cache's from the thread that owns it.
 #pragma once
 
 #include <cstdint>
 
 #include "heap/slab.hpp"
+#include "heap/thread_cache.hpp"
 
 namespace rulloc::test_faults {
 
@@ -29,6 +31,21 @@ inline std::uintptr_t loop_slab_free_list(void* block) {
 
 inline void restore_link(void* block, std::uintptr_t link) {
   heap::slab_of(block)->free->link = link;
+}
+
+// Wipes the canary of the first block in the calling thread's cache of
+// `size_class` (which must hold one): a block that is no free block.
+// Returns the canary for restore_cached_block().
+inline std::uintptr_t break_cached_block(std::size_t size_class) {
+  heap::FreeBlock* block = heap::thread_cache.classes[size_class].head;
+  const std::uintptr_t canary = block->canary;
+  block->canary = 0;
+  return canary;
+}
+
+inline void restore_cached_block(std::size_t size_class,
+                                 std::uintptr_t canary) {
+  heap::thread_cache.classes[size_class].head->canary = canary;
 }
 
 }  // namespace rulloc::test_faults
