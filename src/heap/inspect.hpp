@@ -39,9 +39,9 @@ void inspect_at_exit() noexcept;
 void print_stats_json() noexcept;
 
 // map_json.cpp: the heap's map as JSON (rulloc_map_json), with try-locks
-// only when `try_only` (a signal's snapshot). RULLOC_MAP_FILE, read by
-// inspect_read_settings() (a bad value is named on stderr and ignored):
-// write_map_file() writes the map there, at exit and on the dump signal.
+// only when `try_only` (a signal's snapshot). The option map_file, taken
+// by inspect_read_settings(): write_map_file() writes the map there, at
+// exit and on the dump signal.
 void write_map_json(base::Text& out, bool try_only) noexcept;
 bool map_read_settings() noexcept;
 void write_map_file(bool try_only) noexcept;

@@ -15,6 +15,7 @@
 #include "core/laned_engine.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/inspect.hpp"
+#include "heap/options.hpp"
 #include "heap/process_heap.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
@@ -26,9 +27,10 @@
 namespace rulloc::heap {
 namespace {
 
-// RULLOC_MAP_FILE: where the map goes at exit and on the dump signal, with
-// %p (the process id) and %n (the snapshot's number) filled in.
-char map_file[256];
+// The option map_file (options.hpp): where the map goes at exit and on the
+// dump signal, with %p (the process id) and %n (the snapshot's number)
+// filled in.
+const char* map_file = "";
 std::atomic<unsigned> snapshots{0};
 std::atomic<bool> writing{false};
 
@@ -238,16 +240,8 @@ std::size_t map_json(char* buffer, std::size_t size) noexcept {
 }
 
 bool map_read_settings() noexcept {
-  const long length =
-      platform::environment("RULLOC_MAP_FILE", map_file, sizeof(map_file));
-  if (length < 0) return false;
-  if (length == 0 || length >= static_cast<long>(sizeof(map_file))) {
-    say("rulloc: RULLOC_MAP_FILE: ignored, ");
-    say(length == 0 ? "empty\n" : "longer than 255 characters\n");
-    map_file[0] = '\0';
-    return false;
-  }
-  return true;
+  map_file = option_text(Option::kMapFile);
+  return map_file[0] != '\0';
 }
 
 bool map_file_set() noexcept { return map_file[0] != '\0'; }

@@ -23,6 +23,9 @@ constexpr std::array<long long, kOptionCount> defaults() noexcept {
 // Written once, while the heap is built, before any other thread can use it.
 constinit std::array<long long, kOptionCount> values = defaults();
 constinit std::array<Source, kOptionCount> sources{};
+// The text of kPath options (a few KiB of zeroes, never touched otherwise).
+constexpr std::size_t kPathRoom = 256;
+constinit char texts[kOptionCount][kPathRoom] = {};
 
 // Room for a variable's value and for RULLOC_OPTIONS: no value the table
 // takes is longer, so a longer one is bad.
@@ -51,7 +54,10 @@ void write_bytes(base::Text& out, long long bytes) noexcept {
 
 void write_value(base::Text& out, const OptionSpec& spec,
                  long long value) noexcept {
-  if (spec.word != nullptr && value == spec.word_value) {
+  if (spec.kind == OptionKind::kPath) {
+    // A path's value is 1 when set, its text in texts[].
+    out << (value != 0 ? texts[&spec - kOptionTable] : "(none)");
+  } else if (spec.word != nullptr && value == spec.word_value) {
     out << spec.word;
   } else if (spec.kind == OptionKind::kBytes) {
     write_bytes(out, value);
@@ -149,6 +155,10 @@ Problem parse(const OptionSpec& spec, const char* text,
     case OptionKind::kNumber:
     case OptionKind::kBytes:
       return parse_number(spec, text, out);
+    case OptionKind::kPath:  // set() keeps the text
+      if (std::strlen(text) >= kPathRoom) return Problem::kTooLong;
+      *out = *text != '\0' ? 1 : 0;
+      return Problem::kNone;
   }
   return Problem::kNotNumber;
 }
@@ -175,6 +185,9 @@ void set(std::size_t index, const char* text, Source source, const char* where,
   }
   values[index] = value;
   sources[index] = source;
+  if (kOptionTable[index].kind == OptionKind::kPath) {
+    std::strcpy(texts[index], text);  // parse() checked its length
+  }
 }
 
 std::size_t find(const char* name) noexcept {
@@ -235,11 +248,13 @@ void read_options_variable() noexcept {
 
 void read_variable(std::size_t index) noexcept {
   const OptionSpec& spec = kOptionTable[index];
-  char text[kValueRoom];
-  const long length = platform::environment(spec.variable, text, sizeof(text));
+  char text[kPathRoom];
+  const std::size_t room =
+      spec.kind == OptionKind::kPath ? kPathRoom : kValueRoom;
+  const long length = platform::environment(spec.variable, text, room);
   if (length <= 0) return;  // unset or empty: as if unset
-  if (static_cast<std::size_t>(length) >= sizeof(text)) {
-    std::memcpy(text + sizeof(text) - 4, "...", 4);
+  if (static_cast<std::size_t>(length) >= room) {
+    std::memcpy(text + room - 4, "...", 4);
     report("", spec.variable, text, index, Problem::kTooLong);
     return;
   }
@@ -262,6 +277,10 @@ void write_values(base::Text& out, const OptionSpec& spec) noexcept {
       write_value(out, spec, spec.maximum);
       out << '`';
       break;
+    case OptionKind::kPath:
+      out << "a path of up to 255 characters (in `RULLOC_OPTIONS`, without "
+             "`,`)";
+      break;
   }
   if (spec.word != nullptr) out << ", `" << spec.word << '`';
 }
@@ -270,6 +289,10 @@ void write_values(base::Text& out, const OptionSpec& spec) noexcept {
 
 long long option(Option which) noexcept {
   return values[static_cast<std::size_t>(which)];
+}
+
+const char* option_text(Option which) noexcept {
+  return texts[static_cast<std::size_t>(which)];
 }
 
 void read_options() noexcept {

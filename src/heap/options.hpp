@@ -26,6 +26,7 @@ enum class OptionKind : unsigned char {
   kNumber,  // a decimal number from `minimum` to `maximum`
   kBytes,   // the same, in bytes, with an optional K, M, G or T (KiB, ...)
   kSignal,  // a signal a handler may take: SIGUSR2, USR2 or its number
+  kPath,    // a file's path, up to 255 characters (option_text())
 };
 
 struct OptionSpec {
@@ -53,6 +54,7 @@ enum class Option : unsigned char {
   kLargeCacheBytes,
   kMmapThreshold,
   kTrimThreshold,
+  kMapFile,
   kCount
 };
 
@@ -92,6 +94,9 @@ inline constexpr OptionSpec kOptionTable[] = {
      1ll << 40, "off", kOff,
      "bytes of free slabs that may keep their pages until the purge delay; "
      "beyond, they are purged at once (as mallopt's M_TRIM_THRESHOLD)"},
+    {"map_file", "RULLOC_MAP_FILE", OptionKind::kPath, 0, 0, 0, nullptr, 0,
+     "rulloc_map_json() written there at exit and on dump_signal; %p: the "
+     "process id, %n: the snapshot's number (1, 2, ...)"},
 };
 
 static_assert(sizeof(kOptionTable) / sizeof(kOptionTable[0]) ==
@@ -127,6 +132,8 @@ constexpr const OptionSpec& option_spec(Option which) noexcept {
 
 // The value in effect: the default until read_options() has run.
 long long option(Option which) noexcept;
+// A kPath option's text, "" when unset.
+const char* option_text(Option which) noexcept;
 
 // Reads RULLOC_OPTIONS, then every RULLOC_<NAME>, once, as the heap is
 // built.

@@ -165,6 +165,17 @@ def trim_threshold_check(done, is_set):
         check(kept >= 48 * MiB, f"the free slabs keep their pages: {kept}")
 
 
+def map_file_check(done, is_set):
+    exists = os.path.exists(MAP_FILE)
+    check(exists == is_set, f"{MAP_FILE} written at exit: {exists}")
+    if is_set:
+        with open(MAP_FILE, encoding="utf-8") as f:
+            check("segments" in json.load(f), "the map as JSON")
+        os.remove(MAP_FILE)
+
+
+MAP_FILE = os.path.join(tempfile.gettempdir(), f"rulloc-options-{os.getpid()}.json")
+
 EFFECTS = {
     "purge_delay_ms": ("0", ["big-free", "20"], purge_delay_check, {}),
     "purge_thread": ("0", ["thread"], purge_thread_check, {}),
@@ -177,6 +188,7 @@ EFFECTS = {
     "mmap_threshold": ("1M", ["alone", "2048"], mmap_threshold_check, {}),
     "trim_threshold": ("1M", ["slabs"], trim_threshold_check,
                        {"RULLOC_PURGE_DELAY_MS": "off"}),
+    "map_file": (MAP_FILE, ["none"], map_file_check, {}),
 }
 
 
@@ -267,6 +279,11 @@ BAD = {
         "rulloc: RULLOC_MMAP_THRESHOLD=" + "1" * 60 + "...: too long, "
         "using 16M",
         "rulloc: option mmap_threshold=16M (default)"),
+    "path_too_long": (
+        {"RULLOC_MAP_FILE": "/" + "x" * 300},
+        "rulloc: RULLOC_MAP_FILE=/" + "x" * 251 + "...: too long, using "
+        "(none)",
+        "rulloc: option map_file=(none) (default)"),
     "unknown": (
         {"RULLOC_OPTIONS": "foo=1,lanes=1"},
         "rulloc: RULLOC_OPTIONS: unknown option 'foo', ignored",

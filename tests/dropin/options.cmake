@@ -37,7 +37,7 @@ endfunction()
 
 foreach(option purge_delay_ms purge_thread show_stats verbose check_at_exit
                dump_signal lanes large_cache_bytes mmap_threshold
-               trim_threshold)
+               trim_threshold map_file)
   foreach(way options variable default)
     options_test(${option}.${way} effect ${option} ${way})
   endforeach()
@@ -47,7 +47,8 @@ foreach(name mmap_threshold trim_threshold trim_threshold_off)
 endforeach()
 options_test(precedence precedence)
 foreach(case not_a_number out_of_range over_range_keeps_options bad_enum
-             bad_flag bad_suffix bad_signal too_long unknown no_value)
+             bad_flag bad_suffix bad_signal too_long path_too_long unknown
+             no_value)
   options_test(bad.${case} bad ${case})
 endforeach()
 
