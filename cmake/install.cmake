@@ -51,12 +51,15 @@ rulloc_make_installable(rulloc)
 if(TARGET rulloc_malloc)
   # librulloc-malloc.a needs the process heap (librulloc_heap.a) and the
   # engine (librulloc.a) after it on the link line.
-  list(APPEND rulloc_install_targets rulloc_heap rulloc_malloc rulloc_shared)
+  list(APPEND rulloc_install_targets rulloc_heap rulloc_malloc)
   set_target_properties(rulloc_heap PROPERTIES EXPORT_NAME heap)
   set_target_properties(rulloc_malloc PROPERTIES EXPORT_NAME malloc)
-  set_target_properties(rulloc_shared PROPERTIES EXPORT_NAME shared)
   rulloc_make_installable(rulloc_heap)
   rulloc_make_installable(rulloc_malloc)
+endif()
+if(TARGET rulloc_shared)  # not on Windows
+  list(APPEND rulloc_install_targets rulloc_shared)
+  set_target_properties(rulloc_shared PROPERTIES EXPORT_NAME shared)
 endif()
 
 install(TARGETS ${rulloc_install_targets}

@@ -1,13 +1,13 @@
 // A sleeping lock for rare, longer critical sections (mapping a segment,
 // retiring a region: each costs a system call anyway), declared as a
 // capability so that Clang's thread-safety analysis checks what it guards.
-// std::mutex carries no such attributes in libstdc++.
+// std::mutex carries no such attributes in libstdc++. Over platform::Mutex,
+// which never allocates (mingw-w64's std::mutex does, on its first lock).
 #pragma once
-
-#include <mutex>
 
 #include "base/lock_guard.hpp"
 #include "base/thread_safety.hpp"
+#include "platform/mutex.hpp"
 
 namespace rulloc::base {
 
@@ -24,7 +24,7 @@ class RULLOC_CAPABILITY("mutex") Mutex {
   }
 
  private:
-  std::mutex mutex_;
+  platform::Mutex mutex_;
 };
 
 }  // namespace rulloc::base

@@ -172,7 +172,7 @@ inline Engine& engine() noexcept {
 void count_big(std::size_t bytes, bool allocation) noexcept {
   const auto signed_bytes = static_cast<long long>(bytes);
   count_event(allocation ? signed_bytes : -signed_bytes, allocation);
-  const long long pending = thread_cache.counters.bytes;
+  const long long pending = thread_cache().counters.bytes;
   if (pending >= kFlushBytes || pending <= -kFlushBytes) flush_counters();
 }
 

@@ -121,7 +121,7 @@ void purger_note_freed_slow(std::size_t bytes) noexcept {
       freed_since_round.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   if (thread_allowed && freed >= kStartBytes &&
       !thread_started.load(std::memory_order_relaxed) &&
-      platform::process_is_single_threaded()) {
+      platform::thread_start_is_safe_anywhere()) {
     start_thread();
     return;
   }

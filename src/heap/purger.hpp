@@ -23,7 +23,9 @@
 //     the C library is held; the process is threaded from then on anyway;
 //   - in a single-threaded process, from a free, once kStartBytes were
 //     freed since the last round (no other thread exists to hold a lock),
-//     so a small program stays single-threaded (unshare(CLONE_NEWUSER)).
+//     so a small program stays single-threaded (unshare(CLONE_NEWUSER));
+//     the same in any process where starting a thread takes no lock of
+//     the C library (Windows: platform::thread_start_is_safe_anywhere()).
 // The option purge_thread=0 never starts it: the rounds then run only from the
 // program's own frees.
 #pragma once

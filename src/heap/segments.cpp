@@ -9,6 +9,7 @@
 #include "heap/class_pool.hpp"
 #include "heap/secure.hpp"
 #include "heap/size_classes.hpp"
+#include "platform/mutex.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::heap {
@@ -20,7 +21,7 @@ namespace {
 std::size_t max_dirty_slabs = 16;
 std::atomic<std::uint32_t> epoch{0};
 
-std::mutex lock;
+platform::Mutex lock;
 Segment* open_segments = nullptr;  // segments with at least one free slab
 std::atomic<Segment*> all_segments{nullptr};  // newest first, never shrinks
 std::size_t segment_count = 0;
@@ -68,15 +69,11 @@ void mark(const Segment* segment) noexcept {
                                    std::memory_order_release);
 }
 
-// Maps twice the size and unmaps the ends, so the segment is aligned to its
-// size (mmap only promises pages).
+// Aligned to its size, so a pointer's segment is its address rounded down.
 Segment* map_segment() noexcept {
-  const auto mapped = static_cast<std::byte*>(platform::map(2 * kSegmentBytes));
-  if (mapped == nullptr) return nullptr;
-  std::byte* aligned = base::align_up(mapped, kSegmentBytes);
-  const auto head = static_cast<std::size_t>(aligned - mapped);
-  if (head > 0) platform::unmap(mapped, head);
-  platform::unmap(aligned + kSegmentBytes, kSegmentBytes - head);
+  const auto aligned = static_cast<std::byte*>(
+      platform::map_aligned(kSegmentBytes, kSegmentBytes));
+  if (aligned == nullptr) return nullptr;
   auto* segment = reinterpret_cast<Segment*>(aligned);
   segment->free_slabs = kAllSlabs;
   segment->dirty_slabs = 0;

@@ -9,7 +9,7 @@
 
 namespace rulloc::heap {
 
-__thread ThreadCache thread_cache __attribute__((tls_model("initial-exec")));
+RULLOC_PER_THREAD ThreadCache per_thread_cache;
 
 namespace {
 
@@ -82,12 +82,12 @@ void give_outbox(ClassCache& outbox) noexcept {
 void at_thread_exit(void*) noexcept {
   cache_checks_leave();
   live_threads.fetch_sub(1, std::memory_order_relaxed);
-  lane_users[thread_cache.lane].fetch_sub(1, std::memory_order_relaxed);
+  lane_users[thread_cache().lane].fetch_sub(1, std::memory_order_relaxed);
   cache_flush();
   // From now on every block and every count goes straight through.
-  thread_cache.state = CacheState::kGone;
-  for (ClassCache& cached : thread_cache.classes) cached.limit = 0;
-  thread_cache.flush_after = 0;
+  thread_cache().state = CacheState::kGone;
+  for (ClassCache& cached : thread_cache().classes) cached.limit = 0;
+  thread_cache().flush_after = 0;
   flush_counters();
   purger_note_freed(kCacheBytesPerClass);
 }
@@ -95,24 +95,24 @@ void at_thread_exit(void*) noexcept {
 // Sets the cache up on the thread's first use. False when it cannot be
 // (after the exit hook, or before the heap is built).
 bool ready() noexcept {
-  if (thread_cache.state == CacheState::kActive) return true;
-  if (thread_cache.state == CacheState::kGone || add_counters == nullptr) {
+  if (thread_cache().state == CacheState::kActive) return true;
+  if (thread_cache().state == CacheState::kGone || add_counters == nullptr) {
     return false;
   }
-  thread_cache.state = CacheState::kActive;
+  thread_cache().state = CacheState::kActive;
   live_threads.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t c = 0; c < kClassCount; ++c) {
     const std::size_t limit = cache_capacity(c);
-    thread_cache.classes[c].limit = static_cast<std::uint32_t>(limit);
-    thread_cache.refill[c] = static_cast<std::uint16_t>(
+    thread_cache().classes[c].limit = static_cast<std::uint32_t>(limit);
+    thread_cache().refill[c] = static_cast<std::uint16_t>(
         limit / 2 < kFirstRefill ? limit / 2 : kFirstRefill);
   }
-  thread_cache.flush_after = kFlushEvery;
-  thread_cache.lane = join_lane();
+  thread_cache().flush_after = kFlushEvery;
+  thread_cache().lane = join_lane();
   cache_checks_join();
   // How a thread's exit is noticed without allocating (a pthread key's
   // destructor); it has to be set once per thread.
-  platform::call_at_thread_exit(&thread_cache);
+  platform::call_at_thread_exit(&thread_cache());
   return true;
 }
 
@@ -125,14 +125,14 @@ void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept {
 
 std::size_t thread_lane_slow() noexcept {
   ready();
-  return thread_cache.lane;
+  return thread_cache().lane;
 }
 
 void count_event(long long bytes, bool allocation) noexcept {
-  ThreadCounters& local = thread_cache.counters;
+  ThreadCounters& local = thread_cache().counters;
   ++(allocation ? local.allocations : local.frees);
   local.bytes += bytes;
-  if (++thread_cache.events >= thread_cache.flush_after) {
+  if (++thread_cache().events >= thread_cache().flush_after) {
     ready();
     flush_counters();
   }
@@ -142,15 +142,15 @@ void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept {
   FreeBlock* block = nullptr;
   if (!ready()) {
     // After this thread's exit hook: one block at a time, no cache.
-    if (pool_take(thread_cache.lane, size_class, 1, &block) == 0) {
+    if (pool_take(thread_cache().lane, size_class, 1, &block) == 0) {
       return nullptr;
     }
   } else {
-    ClassCache& cached = thread_cache.classes[size_class];
+    ClassCache& cached = thread_cache().classes[size_class];
     if (cached.head == nullptr) {
-      std::uint16_t& refill = thread_cache.refill[size_class];
+      std::uint16_t& refill = thread_cache().refill[size_class];
       cached.count = static_cast<std::uint32_t>(
-          pool_take(thread_cache.lane, size_class, refill, &cached.head));
+          pool_take(thread_cache().lane, size_class, refill, &cached.head));
       const std::uint32_t most = cached.limit / 2;
       refill =
           static_cast<std::uint16_t>(refill * 2u < most ? refill * 2u : most);
@@ -172,17 +172,17 @@ void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
   if (!ready()) {
     set_next(block, nullptr);
     pool_give(block);
-  } else if (lane != thread_cache.lane) {
+  } else if (lane != thread_cache().lane) {
     // A batch as large as the cache's goes back at once: mostly one lane,
     // so one lock.
-    ClassCache& outbox = thread_cache.outbox[size_class];
+    ClassCache& outbox = thread_cache().outbox[size_class];
     set_next(block, outbox.head);
     outbox.head = block;
-    if (++outbox.count >= thread_cache.classes[size_class].limit / 2) {
+    if (++outbox.count >= thread_cache().classes[size_class].limit / 2) {
       give_outbox(outbox);
     }
   } else {
-    ClassCache& cached = thread_cache.classes[size_class];
+    ClassCache& cached = thread_cache().classes[size_class];
     if (cached.count >= cached.limit) {
       pool_give(detach(cached, cached.limit / 2));
     }
@@ -195,14 +195,14 @@ void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
 
 void flush_counters() noexcept {
   if (add_counters == nullptr) return;
-  add_counters(thread_cache.counters);
-  thread_cache.counters = {};
-  thread_cache.events = 0;
-  const long long held = bytes_held(thread_cache);
-  if (held != thread_cache.published_bytes) {
-    cached_bytes.fetch_add(held - thread_cache.published_bytes,
+  add_counters(thread_cache().counters);
+  thread_cache().counters = {};
+  thread_cache().events = 0;
+  const long long held = bytes_held(thread_cache());
+  if (held != thread_cache().published_bytes) {
+    cached_bytes.fetch_add(held - thread_cache().published_bytes,
                            std::memory_order_relaxed);
-    thread_cache.published_bytes = held;
+    thread_cache().published_bytes = held;
   }
   // Between two operations on the cache: the one place where it can be
   // checked for another thread's rulloc_check().
@@ -219,27 +219,27 @@ long cache_live_threads() noexcept {
 }
 
 void cache_after_fork_in_child() noexcept {
-  const bool active = thread_cache.state == CacheState::kActive;
+  const bool active = thread_cache().state == CacheState::kActive;
   // The other threads' caches stayed behind (their blocks are lost here).
-  cached_bytes.store(thread_cache.published_bytes, std::memory_order_relaxed);
+  cached_bytes.store(thread_cache().published_bytes, std::memory_order_relaxed);
   live_threads.store(active ? 1 : 0, std::memory_order_relaxed);
   for (std::size_t lane = 0; lane < kLanes; ++lane) {
-    lane_users[lane].store(active && lane == thread_cache.lane ? 1 : 0,
+    lane_users[lane].store(active && lane == thread_cache().lane ? 1 : 0,
                            std::memory_order_relaxed);
   }
   cache_checks_after_fork_in_child();
 }
 
 void discard_counters() noexcept {
-  thread_cache.counters = {};
-  thread_cache.events = 0;
+  thread_cache().counters = {};
+  thread_cache().events = 0;
 }
 
 void cache_flush() noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    ClassCache& cached = thread_cache.classes[c];
+    ClassCache& cached = thread_cache().classes[c];
     pool_give(detach(cached, cached.count));
-    give_outbox(thread_cache.outbox[c]);
+    give_outbox(thread_cache().outbox[c]);
   }
 }
 
@@ -261,8 +261,8 @@ bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
     const SlabShape* shape = shape_of(b);
     if (++count > list.count || shape == nullptr ||
         !is_block_start(*shape, b) || shape->size_class != c ||
-        (own_lane && shape->lane != thread_cache.lane) || !looks_free(b)) {
-      error << whose << ' ' << name << " (lane " << thread_cache.lane
+        (own_lane && shape->lane != thread_cache().lane) || !looks_free(b)) {
+      error << whose << ' ' << name << " (lane " << thread_cache().lane
             << ") of class " << class_size(c) << " B: "
             << (count > list.count ? "longer than counted"
                                    : "holds a block that is not a free block "
@@ -277,7 +277,7 @@ bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
     b = reinterpret_cast<const FreeBlock*>(next);
   }
   if (count != list.count) {
-    error << whose << ' ' << name << " (lane " << thread_cache.lane
+    error << whose << ' ' << name << " (lane " << thread_cache().lane
           << ") of class " << class_size(c) << " B: shorter than counted";
     return false;
   }
@@ -287,10 +287,12 @@ bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
 }  // namespace
 
 bool check_own_cache(base::Text& error, const char* whose) noexcept {
-  if (thread_cache.state != CacheState::kActive) return true;
+  if (thread_cache().state != CacheState::kActive) return true;
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    if (!check_list(error, thread_cache.classes[c], c, true, whose, "cache") ||
-        !check_list(error, thread_cache.outbox[c], c, false, whose, "outbox")) {
+    if (!check_list(error, thread_cache().classes[c], c, true, whose,
+                    "cache") ||
+        !check_list(error, thread_cache().outbox[c], c, false, whose,
+                    "outbox")) {
       return false;
     }
   }

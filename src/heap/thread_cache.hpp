@@ -25,6 +25,7 @@
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
+#include "platform/per_thread.hpp"
 
 namespace rulloc::heap {
 
@@ -45,8 +46,9 @@ struct ClassCache {
 
 enum class CacheState : unsigned char { kUnused, kActive, kGone };
 
-// Plain data in static TLS: no constructor, no destructor registration (which
-// could call malloc), ready from the thread's first instruction.
+// Plain data in static TLS (one copy per thread): no constructor, no destructor
+// registration (which could call malloc), ready from the thread's first
+// instruction.
 struct ThreadCache {
   ClassCache classes[kClassCount];
   ThreadCounters counters;
@@ -66,8 +68,12 @@ struct ThreadCache {
   long long published_bytes;
 };
 
-extern __thread ThreadCache thread_cache
-    __attribute__((tls_model("initial-exec")));
+// Each thread's copy of it (platform/per_thread.hpp): reached only through
+// thread_cache().
+extern RULLOC_PER_THREAD ThreadCache per_thread_cache;
+inline ThreadCache& thread_cache() noexcept {
+  return platform::this_thread(per_thread_cache);
+}
 
 // Blocks a class keeps: kCacheBytesPerClass worth, at least 2 blocks, at
 // most 2048.
@@ -91,7 +97,7 @@ inline void check_untouched(const FreeBlock* block) noexcept {
 
 // A free block of `size_class` (counted as `bytes` allocated), or nullptr.
 inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
-  ThreadCache& cache = thread_cache;
+  ThreadCache& cache = thread_cache();
   ClassCache& cached = cache.classes[size_class];
   FreeBlock* block = cached.head;
   if (block == nullptr || cache.events >= cache.flush_after) [[unlikely]] {
@@ -116,7 +122,7 @@ inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
 // (counted as `bytes` freed), or returns false.
 inline bool cache_push(std::size_t size_class, std::size_t lane,
                        FreeBlock* block, std::uint32_t bytes) noexcept {
-  ThreadCache& cache = thread_cache;
+  ThreadCache& cache = thread_cache();
   ClassCache& cached = cache.classes[size_class];
   if (cached.count >= cached.limit || cache.events >= cache.flush_after ||
       lane != cache.lane) [[unlikely]] {
@@ -143,10 +149,10 @@ void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
 // caches up (lane 0 when it cannot be set up).
 std::size_t thread_lane_slow() noexcept;
 inline std::size_t thread_lane() noexcept {
-  if (thread_cache.state != CacheState::kActive) [[unlikely]] {
+  if (thread_cache().state != CacheState::kActive) [[unlikely]] {
     return thread_lane_slow();
   }
-  return thread_cache.lane;
+  return thread_cache().lane;
 }
 
 // Counts an allocation or free done outside the cache (engine blocks).

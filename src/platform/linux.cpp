@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -37,6 +38,17 @@ void* map(std::size_t length) noexcept {
   void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return address == MAP_FAILED ? nullptr : address;
+}
+
+void* map_aligned(std::size_t length, std::size_t alignment) noexcept {
+  // mmap promises pages only: map more and unmap the ends.
+  auto* mapped = static_cast<char*>(map(length + alignment));
+  if (mapped == nullptr) return nullptr;
+  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
+  const std::size_t head = (alignment - start % alignment) % alignment;
+  if (head > 0) munmap(mapped, head);
+  munmap(mapped + head + length, alignment - head);
+  return mapped + head;
 }
 
 bool unmap(void* address, std::size_t length) noexcept {
@@ -198,9 +210,12 @@ bool set_fork_hooks(void (*before)(), void (*in_parent)(),
   return pthread_atfork(before, in_parent, in_child) == 0;
 }
 
-// glibc sets it to false before it creates the first thread and never back
-// (a forked child of a threaded parent may get true again: it has one).
-bool process_is_single_threaded() noexcept { return __libc_single_threaded; }
+// While the process has never had a second thread, as glibc knows it: then
+// no other thread can hold a lock of its thread code (the stack cache,
+// which a thread that exits holds while it frees). glibc sets it to false
+// before it creates the first thread and never back (a forked child of a
+// threaded parent may get true again: it has one thread).
+bool thread_start_is_safe_anywhere() noexcept { return __libc_single_threaded; }
 
 void* next_symbol(const char* name) noexcept { return dlsym(RTLD_NEXT, name); }
 

@@ -22,6 +22,11 @@ std::size_t page_size() noexcept;
 // writable memory. Returns nullptr when the OS says no; never aborts.
 void* map(std::size_t length) noexcept;
 
+// Maps `length` bytes as map() does, at an address that is a multiple of
+// `alignment` (a power of two, a multiple of 64 KiB); unmap() returns it.
+// nullptr when the OS says no.
+void* map_aligned(std::size_t length, std::size_t alignment) noexcept;
+
 // Returns a mapping made by map(). False when the OS refuses.
 bool unmap(void* address, std::size_t length) noexcept;
 
@@ -111,16 +116,29 @@ void call_at_thread_exit(void* value) noexcept;
 bool set_fork_hooks(void (*before)(), void (*in_parent)(),
                     void (*in_child)()) noexcept;
 
-// True while the process has never had a second thread, as the C library
-// knows it: then no other thread can hold a lock of the library's thread
-// code (its stack cache), so starting a thread cannot wait for one. False
-// where the OS cannot tell.
-bool process_is_single_threaded() noexcept;
+// True when start_thread() may be called from anywhere, inside malloc and
+// free too: no lock that creating a thread takes can be held by a caller
+// of free. Linux: while the process has never had a second thread (glibc
+// frees with a lock of its thread code held). Windows: always.
+bool thread_start_is_safe_anywhere() noexcept;
 
-// The definition of the function `name` that comes after rulloc's own in
-// the order the dynamic linker searches (dlsym(RTLD_NEXT) from the object
-// rulloc is linked into): the C library's, for the functions the override
-// layer wraps. nullptr when there is none (and always on Windows).
+// Whether the C runtime allocates from a heap of its own that a program
+// linking rulloc's malloc does not replace, so that free() also meets
+// blocks rulloc never returned without any misuse: on Windows, the C runtime
+// DLL's own calls (_strdup, _getcwd, ...) never reach the program's malloc.
+// On Linux glibc's calls reach rulloc's malloc too.
+#if defined(_WIN32)
+inline constexpr bool kRuntimeHasOwnHeap = true;
+#else
+inline constexpr bool kRuntimeHasOwnHeap = false;
+#endif
+
+// The definition of the function `name` that comes after rulloc's own: the
+// C library's, for the functions the override layer wraps or hands on to.
+// Linux: the next in the dynamic linker's search order (dlsym(RTLD_NEXT)
+// from the object rulloc is linked into). Windows: the C runtime DLL's
+// export (msvcrt.dll or ucrtbase.dll, whichever the program imports).
+// nullptr when there is none.
 void* next_symbol(const char* name) noexcept;
 
 // For looking at the live heap (heap/inspect.cpp): none of these allocates,

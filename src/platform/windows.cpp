@@ -1,6 +1,8 @@
 // Windows implementation of the platform layer: VirtualAlloc/VirtualFree,
-// rand_s, QueryPerformanceCounter, Sleep, GetEnvironmentVariableA,
-// CreateThread, FlsAlloc's callback at thread exit, WriteFile.
+// RtlGenRandom, QueryPerformanceCounter, Sleep, GetEnvironmentVariableA,
+// CreateThread, FlsAlloc's callback at thread exit, WriteFile, SRWLOCK
+// (platform/mutex.hpp), the C runtime's own functions by GetProcAddress.
+// Per-thread storage is in platform/per_thread.hpp (inline: the fast path).
 //
 // Differences from POSIX that the contract of platform.hpp hides:
 // - VirtualAlloc places mappings on the allocation granularity (64 KiB) but
@@ -13,32 +15,37 @@
 // - There is no mremap: remap() always says no and callers copy instead.
 // - MEM_RESET keeps the pages committed and lets the OS drop their contents,
 //   which is what madvise(MADV_DONTNEED) does for purge().
+// - map_aligned() cannot cut the ends off a larger mapping: it reserves a
+//   larger range to find an aligned address, releases it and maps there,
+//   again if another thread took the range in between.
+// - next_symbol() finds the C runtime DLL's own function (msvcrt.dll or
+//   ucrtbase.dll, the one this image imports): a program that links the
+//   malloc replacement still meets blocks the runtime allocated itself
+//   (_strdup, _getcwd, ...), and hands them back to the runtime.
 // - Stubs, where Windows has nothing to match: set_fork_hooks() (there is no
-//   fork) does nothing, process_is_single_threaded() always says false,
-//   next_symbol() always finds nothing (no override layer is built here),
-//   and start_thread() blocks no signals (a Windows thread takes none; a
-//   console's Ctrl+C runs on a thread of its own) and names the thread only
-//   where SetThreadDescription exists (Windows 10 1607 and later).
+//   fork) does nothing, and start_thread() blocks no signals (a Windows
+//   thread takes none; a console's Ctrl+C runs on a thread of its own) and
+//   names the thread only where SetThreadDescription exists (Windows 10 1607
+//   and later).
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
 #ifndef NOMINMAX
 #define NOMINMAX
 #endif
-// rand_s() is declared by <stdlib.h> only with this.
-#ifndef _CRT_RAND_S
-#define _CRT_RAND_S
-#endif
 #include <fcntl.h>
 #include <io.h>
 #include <sys/stat.h>
 #include <windows.h>
+// After <windows.h>: RtlGenRandom (advapi32's SystemFunction036).
+#include <ntsecapi.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
+#include "platform/mutex.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::platform {
@@ -63,6 +70,24 @@ void* map(std::size_t length) noexcept {
   if (length == 0) return nullptr;
   return VirtualAlloc(nullptr, length, MEM_RESERVE | MEM_COMMIT,
                       PAGE_READWRITE);
+}
+
+void* map_aligned(std::size_t length, std::size_t alignment) noexcept {
+  if (length == 0 || length > SIZE_MAX - alignment) return nullptr;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    void* probe =
+        VirtualAlloc(nullptr, length + alignment, MEM_RESERVE, PAGE_NOACCESS);
+    if (probe == nullptr) return nullptr;
+    const auto start = reinterpret_cast<std::uintptr_t>(probe);
+    void* aligned = reinterpret_cast<void*>(
+        start + (alignment - start % alignment) % alignment);
+    VirtualFree(probe, 0, MEM_RELEASE);
+    void* mapped =
+        VirtualAlloc(aligned, length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (mapped == aligned) return mapped;
+    if (mapped != nullptr) VirtualFree(mapped, 0, MEM_RELEASE);
+  }
+  return nullptr;
 }
 
 bool unmap(void* address, std::size_t length) noexcept {
@@ -193,13 +218,14 @@ void sleep_ms(unsigned long ms) noexcept {
 void yield() noexcept { SwitchToThread(); }
 
 bool random_bytes(void* out, std::size_t length) noexcept {
-  // rand_s: RtlGenRandom, the system's random source, 32 bits at a time.
+  // The system's random source, imported from advapi32 (loaded with the
+  // program: nothing is loaded or allocated on the first call, which may
+  // come from inside malloc). Up to 4 GiB a call.
   auto* bytes = static_cast<unsigned char*>(out);
   while (length > 0) {
-    unsigned int value;
-    if (rand_s(&value) != 0) return false;
-    const std::size_t part = length < sizeof(value) ? length : sizeof(value);
-    std::memcpy(bytes, &value, part);
+    const ULONG part =
+        length > 0x7FFFFFFFu ? 0x7FFFFFFFu : static_cast<ULONG>(length);
+    if (!RtlGenRandom(bytes, part)) return false;
     bytes += part;
     length -= part;
   }
@@ -301,11 +327,50 @@ bool set_fork_hooks(void (*)(), void (*)(), void (*)()) noexcept {
   return true;
 }
 
-// Windows cannot tell cheaply; the answer that is always safe.
-bool process_is_single_threaded() noexcept { return false; }
+// CreateThread takes no lock of the C runtime, and under the loader lock
+// the new thread only waits for it before it runs, not the caller: a thread
+// can be started from anywhere, inside malloc and free too.
+bool thread_start_is_safe_anywhere() noexcept { return true; }
 
-// No override layer is built for Windows, so nothing wraps a function.
-void* next_symbol(const char*) noexcept { return nullptr; }
+namespace {
+
+// The C runtime DLL this image imports: the module that holds the function
+// the import of _errno leads to (one every runtime has, and that rulloc
+// never defines, so the import stays the runtime's).
+extern "C" void* __imp__errno;
+
+HMODULE runtime_module() noexcept {
+  static std::atomic<HMODULE> cached{nullptr};
+  HMODULE module = cached.load(std::memory_order_acquire);
+  if (module == nullptr &&
+      GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                             GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                         static_cast<LPCSTR>(__imp__errno), &module)) {
+    cached.store(module, std::memory_order_release);
+  }
+  return module;
+}
+
+}  // namespace
+
+// The C runtime DLL's own definition (GetProcAddress allocates nothing).
+void* next_symbol(const char* name) noexcept {
+  HMODULE module = runtime_module();
+  if (module == nullptr) return nullptr;
+  return reinterpret_cast<void*>(GetProcAddress(module, name));
+}
+
+void Mutex::lock() noexcept {
+  AcquireSRWLockExclusive(reinterpret_cast<SRWLOCK*>(&state_));
+}
+
+bool Mutex::try_lock() noexcept {
+  return TryAcquireSRWLockExclusive(reinterpret_cast<SRWLOCK*>(&state_)) != 0;
+}
+
+void Mutex::unlock() noexcept {
+  ReleaseSRWLockExclusive(reinterpret_cast<SRWLOCK*>(&state_));
+}
 
 // The live heap's outputs. A C runtime descriptor, through its handle.
 void write_to(int descriptor, const char* text, std::size_t length) noexcept {
