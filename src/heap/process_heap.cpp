@@ -10,6 +10,8 @@
 #include "base/alignment.hpp"
 #include "base/misuse.hpp"
 #include "core/laned_engine.hpp"
+#include "core/page_map.hpp"
+#include "core/retired_regions.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/inspect.hpp"
 #include "heap/options.hpp"
@@ -363,6 +365,13 @@ std::size_t usable_size(const void* pointer) noexcept {
     return slab->block_size;
   }
   return engine().usable_size(pointer, "malloc_usable_size");
+}
+
+bool owns(const void* pointer) noexcept {
+  const auto* bytes = static_cast<const std::byte*>(pointer);
+  return shape_of(pointer) != nullptr ||
+         core::page_map::contains(bytes - sizeof(void*)) ||
+         core::retired_regions::contains(bytes);
 }
 
 std::size_t trim() noexcept {

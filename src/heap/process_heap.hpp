@@ -22,6 +22,10 @@ void release(void* pointer) noexcept;
 // nullptr on failure, and `pointer` stays valid.
 void* reallocate(void* pointer, std::size_t size) noexcept;
 std::size_t usable_size(const void* pointer) noexcept;
+// Whether `pointer` lies in memory of rulloc's (a slab, an engine region, a
+// region given back lately), so that release() takes it or reports its
+// misuse; false for blocks of another heap (the C runtime's on Windows).
+bool owns(const void* pointer) noexcept;
 
 std::size_t trim() noexcept;
 

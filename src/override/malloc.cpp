@@ -3,14 +3,34 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include <atomic>
+
 #include "base/alignment.hpp"
 #include "heap/process_heap.hpp"
+#include "override/runtime_heap.hpp"
 #include "platform/platform.hpp"
 
 namespace {
 
 using rulloc::base::is_power_of_two;
 using rulloc::heap::kMallocAlign;
+using rulloc::override_layer::is_runtime_block;
+using rulloc::override_layer::runtime_function;
+
+// Blocks of the C runtime's own heap (override/runtime_heap.hpp), out of
+// line: never taken where the runtime has no heap of its own.
+[[gnu::noinline]] void runtime_free(void* pointer) noexcept {
+  static std::atomic<void (*)(void*)> function{nullptr};
+  runtime_function(function, "free", pointer)(pointer);
+}
+[[gnu::noinline]] void* runtime_realloc(void* pointer, size_t size) noexcept {
+  static std::atomic<void* (*)(void*, size_t)> function{nullptr};
+  return runtime_function(function, "realloc", pointer)(pointer, size);
+}
+[[gnu::noinline]] size_t runtime_size(void* pointer) noexcept {
+  static std::atomic<size_t (*)(void*)> function{nullptr};
+  return runtime_function(function, "_msize", pointer)(pointer);
+}
 
 void* allocate_or_enomem(size_t size, size_t align, bool zeroed) noexcept {
   void* pointer = rulloc::heap::allocate(size, align, zeroed);
@@ -68,6 +88,10 @@ RULLOC_EXPORT void* malloc(size_t size) noexcept {
 }
 
 RULLOC_EXPORT void free(void* pointer) noexcept {
+  if (is_runtime_block(pointer)) [[unlikely]] {
+    runtime_free(pointer);
+    return;
+  }
   rulloc::heap::release(pointer);
 }
 
@@ -82,6 +106,9 @@ RULLOC_EXPORT void* calloc(size_t count, size_t size) noexcept {
 
 RULLOC_EXPORT void* realloc(void* pointer, size_t size) noexcept {
   if (pointer == nullptr) return malloc(size);
+  if (is_runtime_block(pointer)) [[unlikely]] {
+    return runtime_realloc(pointer, size);
+  }
   if (size == 0) {  // glibc frees and returns NULL
     rulloc::heap::release(pointer);
     return nullptr;
@@ -150,5 +177,7 @@ RULLOC_EXPORT int malloc_trim(size_t /*pad*/) noexcept {
 }
 
 RULLOC_EXPORT size_t malloc_usable_size(void* pointer) noexcept {
+  if (is_runtime_block(pointer)) [[unlikely]]
+    return runtime_size(pointer);
   return rulloc::heap::usable_size(pointer);
 }

@@ -14,20 +14,11 @@
 #include <atomic>
 
 #include "heap/process_heap.hpp"
-#include "platform/platform.hpp"
+#include "override/runtime_heap.hpp"
 
 namespace {
 
-template <class Function>
-Function next_definition(std::atomic<Function>& cached,
-                         const char* name) noexcept {
-  Function found = cached.load(std::memory_order_acquire);
-  if (found == nullptr) {
-    found = reinterpret_cast<Function>(rulloc::platform::next_symbol(name));
-    cached.store(found, std::memory_order_release);
-  }
-  return found;
-}
+using rulloc::override_layer::next_definition;
 
 using PthreadCreate = int (*)(pthread_t*, const pthread_attr_t*,
                               void* (*)(void*), void*);
