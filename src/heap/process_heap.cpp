@@ -180,6 +180,7 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
 
 [[gnu::destructor]] void at_exit() {
   if (state.load(std::memory_order_acquire) != BuildState::kReady) return;
+  purger_stop();
   if (show_stats) stats_as_json ? print_stats_json() : print_stats();
   inspect_at_exit();
 }

@@ -31,6 +31,7 @@ std::atomic<std::size_t> freed_since_round{0};
 std::atomic<unsigned long long> next_round_ms{0};
 std::atomic<std::uint64_t> rounds{0};
 std::atomic<bool> round_busy{false};  // one round at a time
+std::atomic<bool> stopped{false};     // at exit: no more rounds
 
 long tick_ms() noexcept {
   const long delay = delay_ms.load(std::memory_order_relaxed);
@@ -40,7 +41,11 @@ long tick_ms() noexcept {
 // Gives back what stayed free since the round before: slabs freed before
 // the last tick, and what the engine's buckets left unused since then.
 void run_round() noexcept {
-  if (round_busy.exchange(true, std::memory_order_acquire)) return;
+  if (round_busy.exchange(true)) return;
+  if (stopped.load()) {  // seq_cst with purger_stop(): one of them sees it
+    round_busy.store(false, std::memory_order_release);
+    return;
+  }
   advance_purge_epoch();
   const std::uint32_t now = purge_epoch();
   if (now >= 2) purge_slabs_freed_before(now - 1);
@@ -164,6 +169,11 @@ bool purger_set_delay(long ms) noexcept {
 void purger_set_trim_threshold(long long bytes) noexcept {
   trim_threshold.store(bytes < 0 ? kOff : bytes, std::memory_order_relaxed);
   set_max_dirty_slabs(max_dirty_slabs());
+}
+
+void purger_stop() noexcept {
+  stopped.store(true);
+  while (round_busy.load()) platform::yield();
 }
 
 std::uint64_t purger_rounds() noexcept {

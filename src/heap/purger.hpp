@@ -58,6 +58,11 @@ inline void purger_note_freed(std::size_t bytes) noexcept {
 void purger_before_thread_create() noexcept;
 // In a child after fork(): the thread did not come along.
 void purger_after_fork_in_child() noexcept;
+// At exit: no round starts from now on, and one under way ends first. On
+// Windows ExitProcess then ends the purger's thread wherever it is, and the
+// frees that run after it (the runtime's and the loader's clean-up) must
+// not wait for a lock the thread held.
+void purger_stop() noexcept;
 // Changes a delay > 0 to `ms` > 0 (mallopt); false otherwise.
 bool purger_set_delay(long ms) noexcept;
 // Free slabs beyond `bytes` are purged as they come, before any round
