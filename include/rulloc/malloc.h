@@ -11,6 +11,22 @@
 extern "C" {
 #endif
 
+/* The process allocator's malloc family under rulloc's names, for programs
+ * that keep their C library's malloc and link librulloc_heap_api.a (or any
+ * of the libraries above): the same heap, thread caches and purger as
+ * malloc() gets from librulloc.so. Their semantics are malloc's, calloc's,
+ * aligned_alloc's (any power-of-two `align`, else NULL and EINVAL),
+ * realloc's, free's and malloc_usable_size's; a failure returns NULL with
+ * errno ENOMEM. rulloc_realloc and rulloc_free are the object heaps' of
+ * rulloc.h, hence the longer names. A block must go back through these, or
+ * through free() where rulloc is the program's malloc. */
+void* rulloc_malloc(size_t size);
+void* rulloc_calloc(size_t count, size_t size);
+void* rulloc_aligned_malloc(size_t align, size_t size);
+void* rulloc_malloc_realloc(void* ptr, size_t size);
+void rulloc_malloc_free(void* ptr);
+size_t rulloc_malloc_usable_size(const void* ptr);
+
 typedef struct rulloc_malloc_stats {
   size_t allocations;       /* successful allocations, reallocations included */
   size_t frees;             /* blocks given back */

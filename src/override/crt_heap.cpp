@@ -15,6 +15,7 @@
 
 #include "base/alignment.hpp"
 #include "heap/process_heap.hpp"
+#include "override/malloc_family.hpp"
 #include "override/runtime_heap.hpp"
 
 namespace {
@@ -67,7 +68,7 @@ void* resize(void* pointer, size_t size, size_t align) noexcept {
 void* resize_zeroed(void* pointer, size_t count, size_t size,
                     size_t align) noexcept {
   size_t total;
-  if (__builtin_mul_overflow(count, size, &total)) {
+  if (rulloc::override_layer::multiply_overflows(count, size, &total)) {
     errno = ENOMEM;
     return nullptr;
   }

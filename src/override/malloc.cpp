@@ -7,6 +7,7 @@
 
 #include "base/alignment.hpp"
 #include "heap/process_heap.hpp"
+#include "override/malloc_family.hpp"
 #include "override/runtime_heap.hpp"
 #include "platform/platform.hpp"
 
@@ -14,7 +15,9 @@ namespace {
 
 using rulloc::base::is_power_of_two;
 using rulloc::heap::kMallocAlign;
+using rulloc::override_layer::allocate_or_enomem;
 using rulloc::override_layer::is_runtime_block;
+using rulloc::override_layer::multiply_overflows;
 using rulloc::override_layer::runtime_function;
 
 // Blocks of the C runtime's own heap (override/runtime_heap.hpp), out of
@@ -30,16 +33,6 @@ using rulloc::override_layer::runtime_function;
 [[gnu::noinline]] size_t runtime_size(void* pointer) noexcept {
   static std::atomic<size_t (*)(void*)> function{nullptr};
   return runtime_function(function, "_msize", pointer)(pointer);
-}
-
-void* allocate_or_enomem(size_t size, size_t align, bool zeroed) noexcept {
-  void* pointer = rulloc::heap::allocate(size, align, zeroed);
-  if (pointer == nullptr) errno = ENOMEM;
-  return pointer;
-}
-
-bool multiply_overflows(size_t a, size_t b, size_t* product) noexcept {
-  return __builtin_mul_overflow(a, b, product);
 }
 
 }  // namespace
@@ -96,26 +89,14 @@ RULLOC_EXPORT void free(void* pointer) noexcept {
 }
 
 RULLOC_EXPORT void* calloc(size_t count, size_t size) noexcept {
-  size_t total;
-  if (multiply_overflows(count, size, &total)) {
-    errno = ENOMEM;
-    return nullptr;
-  }
-  return allocate_or_enomem(total, kMallocAlign, true);
+  return rulloc::override_layer::calloc_or_enomem(count, size);
 }
 
 RULLOC_EXPORT void* realloc(void* pointer, size_t size) noexcept {
-  if (pointer == nullptr) return malloc(size);
   if (is_runtime_block(pointer)) [[unlikely]] {
     return runtime_realloc(pointer, size);
   }
-  if (size == 0) {  // glibc frees and returns NULL
-    rulloc::heap::release(pointer);
-    return nullptr;
-  }
-  void* moved = rulloc::heap::reallocate(pointer, size);
-  if (moved == nullptr) errno = ENOMEM;
-  return moved;
+  return rulloc::override_layer::reallocate_or_enomem(pointer, size);
 }
 
 RULLOC_EXPORT void* reallocarray(void* pointer, size_t count,

@@ -1,9 +1,14 @@
-// The rulloc_* functions of rulloc/malloc.h: the process heap's figures, an
-// explicit trim, the purger's rounds, and the live heap's check, map and
-// JSON figures (heap/inspect.cpp), as C entry points beside the malloc
-// family they describe. The heap itself exports nothing (src/heap/ has no
-// extern "C"; .ci/check-layers checks that).
+// The rulloc_* functions of rulloc/malloc.h: the malloc family under
+// rulloc's names (for programs that keep their C library's malloc), the
+// process heap's figures, an explicit trim, the purger's rounds, and the live
+// heap's check, map and JSON figures (heap/inspect.cpp), as C entry points
+// beside the malloc family they describe. The heap itself exports nothing
+// (src/heap/ has no extern "C"; .ci/check-layers checks that).
+#include <errno.h>
+
+#include "base/alignment.hpp"
 #include "heap/process_heap.hpp"
+#include "override/malloc_family.hpp"
 #include "rulloc/malloc.h"
 
 #define RULLOC_EXPORT extern "C" __attribute__((visibility("default")))
@@ -35,4 +40,33 @@ RULLOC_EXPORT size_t rulloc_stats_json(char* buffer, size_t size) {
 
 RULLOC_EXPORT size_t rulloc_map_json(char* buffer, size_t size) {
   return rulloc::heap::map_json(buffer, size);
+}
+
+RULLOC_EXPORT void* rulloc_malloc(size_t size) {
+  return rulloc::override_layer::allocate_or_enomem(
+      size, rulloc::heap::kMallocAlign, false);
+}
+
+RULLOC_EXPORT void* rulloc_calloc(size_t count, size_t size) {
+  return rulloc::override_layer::calloc_or_enomem(count, size);
+}
+
+RULLOC_EXPORT void* rulloc_aligned_malloc(size_t align, size_t size) {
+  if (!rulloc::base::is_power_of_two(align)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return rulloc::override_layer::allocate_or_enomem(size, align, false);
+}
+
+RULLOC_EXPORT void* rulloc_malloc_realloc(void* pointer, size_t size) {
+  return rulloc::override_layer::reallocate_or_enomem(pointer, size);
+}
+
+RULLOC_EXPORT void rulloc_malloc_free(void* pointer) {
+  rulloc::heap::release(pointer);
+}
+
+RULLOC_EXPORT size_t rulloc_malloc_usable_size(const void* pointer) {
+  return rulloc::heap::usable_size(pointer);
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -314,6 +315,41 @@ TEST(ProcessHeap, StatsCountersMove) {
   EXPECT_EQ(c.frees, s3.frees);
   EXPECT_EQ(c.bytes_in_use, s3.bytes_in_use);
   EXPECT_EQ(c.bucket_count, s3.bucket_count);
+}
+
+// The malloc family under rulloc's names (rulloc/malloc.h), beside the C
+// library's malloc: blocks of the same heap, counted, with malloc's errors.
+TEST(ProcessHeap, NamedEntryPointsServeTheSameHeap) {
+  const rulloc_malloc_stats s0 = stats();
+  auto* p = static_cast<unsigned char*>(rulloc_malloc(1000));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(rulloc_malloc_usable_size(p), heap::usable_size(p));
+  EXPECT_GE(rulloc_malloc_usable_size(p), 1000u);
+  std::memset(p, 5, 1000);
+  p = static_cast<unsigned char*>(rulloc_malloc_realloc(p, 300000));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p[999], 5);
+  auto* z = static_cast<unsigned char*>(rulloc_calloc(100, 30));
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(std::count(z, z + 3000, 0), 3000);
+  void* a = rulloc_aligned_malloc(4096, 100);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a) % 4096, 0u);
+  const rulloc_malloc_stats s1 = stats();
+  EXPECT_EQ(s1.allocations, s0.allocations + 4);  // the realloc moved
+  EXPECT_EQ(s1.frees, s0.frees + 1);
+  rulloc_malloc_free(p);
+  rulloc_malloc_free(z);
+  rulloc_malloc_free(a);
+  rulloc_malloc_free(nullptr);
+  EXPECT_EQ(stats().frees, s0.frees + 4);
+  errno = 0;
+  EXPECT_EQ(rulloc_aligned_malloc(24, 100), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(rulloc_calloc(SIZE_MAX / 2, 3), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(rulloc_malloc_realloc(rulloc_malloc(10), 0), nullptr);
 }
 
 // Threads alive at the same time take different lanes: blocks they hold at
