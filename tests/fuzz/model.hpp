@@ -27,11 +27,20 @@
 #define FUZZ_PATTERN_LOOP
 #endif
 
+// mingw-w64 checks printf formats as msvcrt's (no %zu) unless told they
+// are C99's, which its vfprintf takes with __USE_MINGW_ANSI_STDIO (the
+// replay's build sets it on Windows).
+#if defined(__MINGW32__)
+#define FUZZ_PRINTF_FORMAT gnu_printf
+#else
+#define FUZZ_PRINTF_FORMAT printf
+#endif
+
 namespace fuzz {
 
 // Stops the run with a message: libFuzzer keeps the input as a crash.
-[[noreturn, gnu::format(printf, 1, 2)]] inline void fail(const char* format,
-                                                         ...) {
+[[noreturn, gnu::format(FUZZ_PRINTF_FORMAT, 1, 2)]] inline void fail(
+    const char* format, ...) {
   std::va_list args;
   va_start(args, format);
   std::fputs("fuzz: ", stderr);

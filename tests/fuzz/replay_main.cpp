@@ -34,10 +34,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const fs::path& path : inputs) {
-    std::fprintf(stderr, "replay: %s\n", path.c_str());  // names a crash
+    std::fprintf(stderr, "replay: %s\n",
+                 path.string().c_str());  // names a crash
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-      std::fprintf(stderr, "replay: cannot read %s\n", path.c_str());
+      std::fprintf(stderr, "replay: cannot read %s\n", path.string().c_str());
       return 1;
     }
     const std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(file)),
