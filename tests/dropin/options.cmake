@@ -4,13 +4,17 @@
 set(options_script ${CMAKE_CURRENT_SOURCE_DIR}/check_options.py)
 
 # The table as README.md shows it, printed from the one in options.hpp.
+# The same on every system: a cross build (Windows, under wine) leaves it
+# to the native ones, as the script runs the program itself.
 add_executable(dropin_options_table options_table.cpp)
 target_link_libraries(dropin_options_table PRIVATE rulloc_heap rulloc_flags)
-add_test(NAME dropin.options.readme_table
-         COMMAND python3 ${options_script} readme
-                 --table $<TARGET_FILE:dropin_options_table>
-                 --readme ${PROJECT_SOURCE_DIR}/README.md)
-set_tests_properties(dropin.options.readme_table PROPERTIES TIMEOUT 60)
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME dropin.options.readme_table
+           COMMAND python3 ${options_script} readme
+                   --table $<TARGET_FILE:dropin_options_table>
+                   --readme ${PROJECT_SOURCE_DIR}/README.md)
+  set_tests_properties(dropin.options.readme_table PROPERTIES TIMEOUT 60)
+endif()
 
 if(NOT TARGET rulloc_shared)
   return()
