@@ -233,9 +233,12 @@ TEST(MapJson, NeedsItsLengthLikeSnprintf) {
   EXPECT_EQ(map.rfind("{\"format\": \"rulloc-map\", \"version\": 1", 0), 0u);
   EXPECT_EQ(map.back(), '\n');
   // The small block's segment is listed, a slab in use, the blocks' fields.
+  // Written as the map writes pointers (base/text.hpp: 0x and hex digits),
+  // which is not how every C library's %p does (msvcrt: 16 digits, no 0x).
   char address[32];
-  std::snprintf(address, sizeof(address), "\"%p\"",
-                static_cast<void*>(heap::segment_of(small)));
+  std::snprintf(address, sizeof(address), "\"0x%llx\"",
+                static_cast<unsigned long long>(
+                    reinterpret_cast<std::uintptr_t>(heap::segment_of(small))));
   EXPECT_NE(map.find(address), std::string::npos) << address;
   EXPECT_NE(map.find("\"state\": \"used\""), std::string::npos);
   EXPECT_NE(map.find("\"block_fields\": [\"offset\", \"bytes\", \"free\", "
