@@ -13,10 +13,10 @@ namespace rulloc::base {
 
 class RULLOC_CAPABILITY("mutex") Mutex {
  public:
-  // Defaulted, so constexpr wherever std::mutex's constructor is (glibc:
-  // a constant-initialised global, ready before any constructor runs; the
-  // heap is built on first use). mingw's std::mutex has none.
-  Mutex() noexcept = default;
+  // constexpr (platform::Mutex's is, on every system): a constant-
+  // initialised global, ready before any constructor runs (the heap is
+  // built on first use, maybe from another file's constructor).
+  constexpr Mutex() noexcept = default;
   void lock() noexcept RULLOC_ACQUIRE() { mutex_.lock(); }
   void unlock() noexcept RULLOC_RELEASE() { mutex_.unlock(); }
   bool try_lock() noexcept RULLOC_TRY_ACQUIRE(true) {
