@@ -35,8 +35,9 @@ struct Options {
   // Smallest mapping for a region of a fixed bucket (0: exactly what the
   // original maps). Larger regions mean fewer system calls and mappings.
   std::size_t min_region_bytes = 0;
-  // Bin each free list by size (first fit within a bin, then any larger
-  // bin) instead of the original single first-fit list. Off: the original.
+  // Bin each free list by size (best fit among the first few of a bin, then
+  // of the next larger bin) instead of the original single first-fit list.
+  // Off: the original.
   bool segregated_free_lists = false;
   // Bytes of emptied regions the dynamic bucket keeps mapped (their pages
   // still resident) for later large blocks, instead of unmapping them at

@@ -99,7 +99,8 @@ class Rulloc : public std::pmr::memory_resource {
   // back what went unused since its last call. A bucket nothing used
   // meanwhile is trimmed as above (once, until it is used again); a bucket
   // in use gives back its empty regions if none of them emptied or served
-  // again meanwhile. Returns the bytes given back.
+  // again meanwhile, and purges the pages of free blocks that stayed free
+  // since the last call. Returns the bytes given back.
   std::size_t trim_unused() noexcept { return engine_.trim_unused(); }
 
   std::array<BucketStats, kBuckets> stats() const {

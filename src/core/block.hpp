@@ -2,7 +2,8 @@
 //
 //   +---------------------------+----------------------------------+
 //   | next | prev | region |    |                                  |
-//   | size | free bucket magic  |   content (size bytes)           |
+//   | size | free bucket zeroed |   content (size bytes)           |
+//   | freed_round magic         |                                  |
 //   +---------------------------+----------------------------------+
 //   ^ BlockHeader (40 bytes)    ^ content(): 8-byte aligned
 //
@@ -45,6 +46,13 @@ struct BlockHeader {
   std::size_t size;  // content bytes
   bool is_free;
   std::uint8_t bucket;
+  // Of a free block: every whole page between its header and its trailer
+  // (zero_pages() in bucket.cpp) reads as zero, fresh from the kernel or
+  // purged since it was freed. False in a block in use.
+  bool zeroed;
+  // Of a free block: the bucket's trim_unused() round (modulo 256) when it
+  // was freed, so a busy bucket can purge the blocks that stayed free.
+  std::uint8_t freed_round;
   std::uint32_t magic;
 
   std::byte* content() noexcept {

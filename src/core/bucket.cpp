@@ -57,6 +57,41 @@ std::size_t* emptied_round(RegionHeader* region) noexcept {
       base::align_down(links - sizeof(std::size_t), 16));
 }
 
+// The last bytes of a free block hold its links and the round above (or the
+// large cache's time), so neither a purge nor calloc's shortcut touches them.
+constexpr std::size_t kTrailerBytes = 48;
+
+struct PageRange {
+  std::byte* begin;
+  std::byte* end;  // begin == end: no page
+};
+
+// The whole pages of a free block between its header and its trailer: what
+// a purge gives back, and what `zeroed` speaks of.
+//
+//   +--------+----------+=====+=====+=====+-------+---------+
+//   | header | (part of |page |page |page |(part) | trailer |
+//   |        |  a page) |     |     |     |       |         |
+//   +--------+----------+=====+=====+=====+-------+---------+
+//                       ^ begin           ^ end
+PageRange zero_pages(BlockHeader* block) noexcept {
+  if (block->size <= kTrailerBytes) return {nullptr, nullptr};
+  const std::size_t page = platform::page_size();
+  std::byte* begin = base::align_up(block->content(), page);
+  std::byte* end = base::align_down(block->end() - kTrailerBytes, page);
+  return end > begin ? PageRange{begin, end} : PageRange{nullptr, nullptr};
+}
+
+// calloc's zeroing of a new block, but for the pages in `zero`.
+void zero_except(Allocation block, PageRange zero) noexcept {
+  auto* begin = static_cast<std::byte*>(block.ptr);
+  std::byte* end = begin + block.size;
+  std::byte* skip_begin = std::clamp(zero.begin, begin, end);
+  std::byte* skip_end = std::clamp(zero.end, skip_begin, end);
+  std::memset(begin, 0, static_cast<std::size_t>(skip_begin - begin));
+  std::memset(skip_end, 0, static_cast<std::size_t>(end - skip_end));
+}
+
 }  // namespace
 
 Bucket::Bucket(std::size_t limit, std::uint8_t index, Options options) noexcept
@@ -114,16 +149,22 @@ Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
     if (block == nullptr) return {nullptr, 0};
     fresh = true;
   }
+  // Fresh pages come zeroed from the kernel, and so do purged ones: only
+  // what a reused block may hold needs calloc's zeroing.
+  const bool pages_zeroed = block->zeroed;
+  const PageRange zero =
+      pages_zeroed ? zero_pages(block) : PageRange{nullptr, nullptr};
   block->is_free = false;
-  split(block, needed);
+  block->zeroed = false;
+  split(block, needed, pages_zeroed);
   Allocation result = place(block, align);
-  // Fresh pages come zeroed from the kernel; only reused blocks need it.
-  if (zeroed && !fresh) std::memset(result.ptr, 0, result.size);
+  if (zeroed && !fresh) zero_except(result, zero);
   return result;
 }
 
 void Bucket::deallocate_locked(BlockHeader* block) noexcept {
   block->is_free = true;
+  block->freed_round = static_cast<std::uint8_t>(unused_rounds_);
   BlockHeader* next = block->next;
   if (next != nullptr && next->is_free) {
     free_.remove(next);
@@ -139,6 +180,18 @@ void Bucket::deallocate_locked(BlockHeader* block) noexcept {
     free_.push(block);
   }
   release_region_if_empty(block->region);
+}
+
+// Gives a free block's whole pages back to the kernel, unless they went
+// already; returns the bytes (0 when it has none or the kernel refuses).
+std::size_t Bucket::purge_block(BlockHeader* block) noexcept {
+  const PageRange pages = zero_pages(block);
+  const auto bytes = static_cast<std::size_t>(pages.end - pages.begin);
+  if (block->zeroed || bytes == 0 || !platform::purge(pages.begin, bytes)) {
+    return 0;
+  }
+  block->zeroed = true;
+  return bytes;
 }
 
 Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
@@ -189,6 +242,8 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     return moved;
   }
   target->is_free = false;
+  target->zeroed = false;
+  target->freed_round = static_cast<std::uint8_t>(unused_rounds_);  // tail
   // Move the data first: the back pointer and a split-off header may land on
   // bytes that still hold it. The target is taken (a neighbour freed
   // meanwhile will not merge with it), so the move needs no lock either.
@@ -199,7 +254,7 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     lock.lock();
     free_.set_operation(operation);
   }
-  split(target, needed);
+  split(target, needed, false);
   return place(target, align);
 }
 
@@ -220,7 +275,7 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
     platform::unmap(memory, length);
     return nullptr;
   }
-  RegionHeader* region = format_region(memory, length, index_);
+  RegionHeader* region = format_region(memory, length, index_, true);
   regions_.push_back(region);
   return region->first_block();
 }
@@ -247,7 +302,7 @@ BlockHeader* Bucket::remap_alone(BlockHeader* block,
   RegionHeader* moved = remap_region(region, length);
   if (moved == nullptr) {
     regions_.push_back(region);
-    split(block, size);  // gives the free tail back as it was
+    split(block, size, false);  // gives the free tail back as it was
     return nullptr;
   }
   regions_.push_back(moved);
@@ -305,7 +360,8 @@ std::size_t Bucket::trim_unused() noexcept {
     trimmed_unused_ = true;
   } else {
     trimmed_unused_ = false;
-    released = cache_.expire_old() + release_empty_regions(unused_rounds_);
+    released = cache_.expire_old() + release_empty_regions(unused_rounds_) +
+               purge_stale_blocks();
   }
   ++unused_rounds_;
   return released;
@@ -331,19 +387,29 @@ std::size_t Bucket::release_empty_regions(std::size_t emptied_before) noexcept {
   return released;
 }
 
-std::size_t Bucket::trim_locked() noexcept {
-  std::size_t released = cache_.release_all() + release_empty_regions(SIZE_MAX);
-  // Whole pages inside free blocks (past the free-list node) can go too.
-  const std::size_t page = platform::page_size();
+// Purges the free blocks of a busy bucket that stayed free since the last
+// trim_unused() round: what the program did not reuse in a tick it is not
+// likely to need soon.
+std::size_t Bucket::purge_stale_blocks() noexcept {
+  const auto round = static_cast<std::uint8_t>(unused_rounds_);
+  std::size_t released = 0;
   for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
     for (BlockHeader* block = free_.first(bin); block != nullptr;
          block = free_.next(block)) {
-      std::byte* start = base::align_up(block->content(), page);
-      std::byte* end = base::align_down(block->end() - sizeof(FreeLinks), page);
-      if (end > start &&
-          platform::purge(start, static_cast<std::size_t>(end - start))) {
-        released += static_cast<std::size_t>(end - start);
-      }
+      if (block->freed_round != round) released += purge_block(block);
+    }
+  }
+  return released;
+}
+
+std::size_t Bucket::trim_locked() noexcept {
+  std::size_t released = cache_.release_all() + release_empty_regions(SIZE_MAX);
+  // Whole pages inside free blocks (past the free-list node) can go too,
+  // unless they went already.
+  for (std::size_t bin = 0; bin < FreeList::kBins; ++bin) {
+    for (BlockHeader* block = free_.first(bin); block != nullptr;
+         block = free_.next(block)) {
+      released += purge_block(block);
     }
   }
   return released;
@@ -351,13 +417,18 @@ std::size_t Bucket::trim_locked() noexcept {
 
 // Splits off the tail beyond `needed` as a free block when it can hold a
 // header and kMinBlockSize. The tail merges with a free block after it.
-void Bucket::split(BlockHeader* block, std::size_t needed) noexcept {
+// `rest_zeroed`: the pages of the tail read as zero (see zero_pages()).
+void Bucket::split(BlockHeader* block, std::size_t needed,
+                   bool rest_zeroed) noexcept {
   base::debug_check(!block->is_free && block->region->blocks.len > 0, block,
                     "split of a block that is free or in no region");
   if (block->size < needed + kMinSplitSize) return;
-  auto* rest = new (block->content() + needed) BlockHeader{
-      nullptr, nullptr, block->region, block->size - needed - kBlockHeaderSize,
-      true,    index_,  kBlockMagic};
+  auto* rest = new (block->content() + needed)
+      BlockHeader{nullptr,       nullptr,
+                  block->region, block->size - needed - kBlockHeaderSize,
+                  true,          index_,
+                  rest_zeroed,   block->freed_round,
+                  kBlockMagic};
   block->size = needed;
   block->region->blocks.insert_after(block, rest);
   BlockHeader* next = rest->next;
@@ -373,7 +444,11 @@ void Bucket::absorb(BlockHeader* block, BlockHeader* next) noexcept {
   // `next` may be in use: resize() moves a block into the free one before.
   base::debug_check(block->next == next && next->region == block->region, next,
                     "absorb of a block that does not follow");
+  // Most of the merged block's pages have been free since the larger part
+  // was freed.
+  if (next->size > block->size) block->freed_round = next->freed_round;
   block->size += kBlockHeaderSize + next->size;
+  block->zeroed = false;  // next's header, at least, was written
   block->region->blocks.remove(next);
   next->magic = kMergedMagic;
 }

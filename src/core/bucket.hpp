@@ -56,8 +56,9 @@ class Bucket {
   // Gives back what went unused since the last call: everything trim()
   // would, when nothing used the bucket meanwhile (once, until it is used
   // again); else the empty regions that were already empty at the last
-  // call, and cached regions past their age. Called now and then (the
-  // purger: every half delay), it returns the memory of a busy program.
+  // call, cached regions past their age, and the pages of free blocks that
+  // were already free then. Called now and then (the purger: every half
+  // delay), it returns the memory of a busy program.
   std::size_t trim_unused() noexcept;
 
   BucketStats stats() const noexcept;
@@ -93,11 +94,13 @@ class Bucket {
       RULLOC_REQUIRES(lock_);
   void release_region_if_empty(RegionHeader* region) noexcept
       RULLOC_REQUIRES(lock_);
+  std::size_t purge_block(BlockHeader* block) noexcept RULLOC_REQUIRES(lock_);
   bool unmap_empty_region(RegionHeader* region) noexcept RULLOC_REQUIRES(lock_);
   std::size_t trim_locked() noexcept RULLOC_REQUIRES(lock_);
+  std::size_t purge_stale_blocks() noexcept RULLOC_REQUIRES(lock_);
   std::size_t release_empty_regions(std::size_t emptied_before) noexcept
       RULLOC_REQUIRES(lock_);
-  void split(BlockHeader* block, std::size_t needed) noexcept
+  void split(BlockHeader* block, std::size_t needed, bool rest_zeroed) noexcept
       RULLOC_REQUIRES(lock_);
   void absorb(BlockHeader* block, BlockHeader* next) noexcept
       RULLOC_REQUIRES(lock_);

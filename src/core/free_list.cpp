@@ -10,11 +10,17 @@ namespace rulloc::core {
 namespace {
 
 // Never written: its links are never followed, only compared against.
-BlockHeader end_marker{nullptr, nullptr, nullptr, 0, true, 0, kBlockMagic};
+BlockHeader end_marker{nullptr, nullptr, nullptr, 0,          true,
+                       0,       false,   0,       kBlockMagic};
 
 // How many blocks of its own bin a request looks at before taking a block
 // of a larger bin.
 constexpr int kProbes = 8;
+
+// Sizes below 2^kFineLog get four bins per power of two, larger ones two, so
+// that the bins reach 64 MiB and big blocks find a close fit too.
+constexpr int kFineLog = 14;
+constexpr std::size_t kFineBins = (kFineLog - 4) * 4;
 
 }  // namespace
 
@@ -27,8 +33,13 @@ FreeList::FreeList(bool segregated) noexcept : segregated_(segregated) {
 std::size_t FreeList::bin_of(std::size_t size) const noexcept {
   if (!segregated_) return 0;
   const int log = std::bit_width(size) - 1;  // size >= 16, so log >= 4
-  if (log >= 20) return kBins - 1;
-  return static_cast<std::size_t>((log - 4) * 4) + ((size >> (log - 2)) & 3);
+  if (log < kFineLog) {
+    return static_cast<std::size_t>((log - 4) * 4) + ((size >> (log - 2)) & 3);
+  }
+  const std::size_t bin = kFineBins +
+                          static_cast<std::size_t>((log - kFineLog) * 2) +
+                          ((size >> (log - 1)) & 1);
+  return bin < kBins ? bin : kBins - 1;
 }
 
 void FreeList::push(BlockHeader* block) noexcept {
@@ -129,22 +140,36 @@ void FreeList::resized(BlockHeader* block, std::size_t old_size) noexcept {
 
 BlockHeader* FreeList::first_fit(std::size_t size) const noexcept {
   const std::size_t own = bin_of(size);
-  BlockHeader* block = bins_[own].head;
-  for (int probes = 0; block != &end_marker;
-       block = follow(links_of(block)->next, links_of(block))) {
-    if (block->size >= size) return block;
-    if (segregated_ && ++probes == kProbes) break;
+  if (!segregated_) {
+    for (BlockHeader* block = bins_[own].head; block != &end_marker;
+         block = follow(links_of(block)->next, links_of(block))) {
+      if (block->size >= size) return block;
+    }
+    return nullptr;
   }
-  if (!segregated_) return nullptr;
+  if (BlockHeader* block = best_of(own, size, kProbes)) return block;
   // Every block of a larger bin is large enough.
   const std::uint64_t larger =
       own + 1 < kBins ? non_empty_ & (~std::uint64_t{0} << (own + 1)) : 0;
-  if (larger != 0) return bins_[std::countr_zero(larger)].head;
-  for (; block != &end_marker;
+  if (larger != 0) return best_of(std::countr_zero(larger), size, kProbes);
+  return best_of(own, size, SIZE_MAX);
+}
+
+// The smallest block of at least `size` among the first `probes` of a bin:
+// the closer the fit, the less a big free block is cut into pieces that
+// fit nothing.
+BlockHeader* FreeList::best_of(std::size_t bin, std::size_t size,
+                               std::size_t probes) const noexcept {
+  BlockHeader* best = nullptr;
+  for (BlockHeader* block = bins_[bin].head;
+       block != &end_marker && probes-- > 0;
        block = follow(links_of(block)->next, links_of(block))) {
-    if (block->size >= size) return block;
+    if (block->size >= size && (best == nullptr || block->size < best->size)) {
+      best = block;
+      if (block->size == size) break;
+    }
   }
-  return nullptr;
+  return best;
 }
 
 BlockHeader* FreeList::first(std::size_t bin) const noexcept {

@@ -23,9 +23,11 @@
 //
 // The original design keeps one list and takes the first fit from its head.
 // With `segregated`, free blocks are binned by size (4 bins per power of
-// two) and a request looks at a few blocks of its own bin, then takes any
-// block of a larger bin: the same first fit within a bin, without walking
-// past thousands of holes that are too small.
+// two up to 16 KiB, then 2, the last bin holding all from 48 MiB) and a request
+// takes the best fit among a few blocks of its own bin, else among a few of
+// the next larger bin that has blocks (all of which are large enough), and
+// only then walks its own bin to the end: no walk past thousands of holes
+// that are too small.
 #pragma once
 
 #include <bit>
@@ -87,6 +89,8 @@ class FreeList {
   };
 
   void unlink(std::size_t bin, BlockHeader* block) noexcept;
+  BlockHeader* best_of(std::size_t bin, std::size_t size,
+                       std::size_t probes) const noexcept;
   // `link`, read from `links`, once it is known to be plausible.
   BlockHeader* follow(BlockHeader* link, const FreeLinks* links) const noexcept;
   [[noreturn, gnu::cold, gnu::noinline]] void report_corrupted(

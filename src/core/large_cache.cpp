@@ -65,7 +65,7 @@ RegionHeader* LargeCache::take(std::size_t length) noexcept {
     // The rest stays cached as a region of its own, pages resident, and
     // newest (the list stays in age order).
     RegionHeader* rest = format_region(region->base() + length, have - length,
-                                       region->first_block()->bucket);
+                                       region->first_block()->bucket, false);
     set_length(region, length);
     set_cached_at(rest, now_ms());
     cache_.push_back(rest);

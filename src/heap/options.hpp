@@ -83,12 +83,12 @@ inline constexpr OptionSpec kOptionTable[] = {
     {"lanes", "RULLOC_LANES", OptionKind::kNumber, 4, 1, 4, nullptr, 0,
      "lanes threads are spread over (as mallopt's M_ARENA_MAX)"},
     {"large_cache_bytes", "RULLOC_LARGE_CACHE_BYTES", OptionKind::kBytes,
-     32 * kMiB, 0, 1ll << 40, nullptr, 0,
+     64 * kMiB, 0, 1ll << 40, nullptr, 0,
      "emptied large regions kept for reuse, in bytes (0: none)"},
-    {"mmap_threshold", "RULLOC_MMAP_THRESHOLD", OptionKind::kBytes, 16 * kMiB,
+    {"mmap_threshold", "RULLOC_MMAP_THRESHOLD", OptionKind::kBytes, 32 * kMiB,
      0, 32 * kMiB, nullptr, 0,
      "blocks of this size or more get a region of their own, unmapped or "
-     "cached when freed (above 16M: always; below 32K: slabs), as mallopt's "
+     "cached when freed (above 32M: always; below 32K: slabs), as mallopt's "
      "M_MMAP_THRESHOLD"},
     {"trim_threshold", "RULLOC_TRIM_THRESHOLD", OptionKind::kBytes, kOff, 0,
      1ll << 40, "off", kOff,

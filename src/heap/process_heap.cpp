@@ -44,7 +44,7 @@ using Engine = core::LanedEngine;
 // to large_cache_bytes of emptied regions kept for reuse, and growth by
 // mremap.
 static_assert(kLanes == 4, "one engine bucket per lane");
-constexpr std::size_t kBigLimit = std::size_t{16} << 20;
+constexpr std::size_t kBigLimit = std::size_t{32} << 20;
 constexpr std::size_t kLimits[] = {262144, 262144, 262144, 262144, kBigLimit};
 constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
 constexpr Options kOptions{

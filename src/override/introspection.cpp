@@ -8,7 +8,8 @@
 //   arena     bytes of slabs in use and of the fixed engine buckets' regions
 //   ordblks   free blocks in the engine's buckets
 //   smblks    0 (no fastbins)
-//   hblks     regions of the dynamic bucket (blocks above 16 MiB)
+//   hblks     regions of the dynamic bucket (blocks of mmap_threshold,
+//             32 MiB, and more)
 //   hblkhd    bytes of those regions
 //   usmblks   0 (always 0 in glibc too)
 //   fsmblks   0 (no fastbins)

@@ -126,7 +126,7 @@ def purge_delay_check(done, is_set):
     if is_set:
         check(cached(done) == 0, "nothing cached at a delay of 0")
     else:
-        check(cached(done) >= 20 * MiB, "the freed 20 MiB region cached")
+        check(cached(done) >= 40 * MiB, "the freed 40 MiB region cached")
 
 
 def lanes_check(done, is_set):
@@ -135,9 +135,9 @@ def lanes_check(done, is_set):
 
 
 def large_cache_check(done, is_set):
-    # 40 MiB is above the default cap of 32 MiB, within 64M.
+    # 80 MiB is above the default cap of 64 MiB, within 128M.
     if is_set:
-        check(cached(done) >= 40 * MiB, "the freed 40 MiB region cached")
+        check(cached(done) >= 80 * MiB, "the freed 80 MiB region cached")
     else:
         check(cached(done) == 0, "a region above the cap is not cached")
 
@@ -145,7 +145,7 @@ def large_cache_check(done, is_set):
 def mmap_threshold_check(done, is_set):
     dynamic = dynamic_bucket(done)
     big = [b for b in documents(done)[-1]["buckets"]
-           if b["limit"] == 16 * MiB][0]
+           if b["limit"] == 32 * MiB][0]
     if is_set:
         check(dynamic["regions"] == 1 and dynamic["used"] >= 2 * MiB,
               f"the 2 MiB block in a region of its own: {dynamic}")
@@ -177,14 +177,14 @@ def map_file_check(done, is_set):
 MAP_FILE = os.path.join(tempfile.gettempdir(), f"rulloc-options-{os.getpid()}.json")
 
 EFFECTS = {
-    "purge_delay_ms": ("0", ["big-free", "20"], purge_delay_check, {}),
+    "purge_delay_ms": ("0", ["big-free", "40"], purge_delay_check, {}),
     "purge_thread": ("0", ["thread"], purge_thread_check, {}),
     "show_stats": ("json", ["none"], stats_check, {}),
     "verbose": ("1", ["none"], verbose_check, {}),
     "check_at_exit": ("1", ["none"], check_at_exit_check, {}),
     "dump_signal": ("SIGUSR2", ["signal"], dump_signal_check, {}),
     "lanes": ("1", ["lanes"], lanes_check, {}),
-    "large_cache_bytes": ("64M", ["big-free", "40"], large_cache_check, {}),
+    "large_cache_bytes": ("128M", ["big-free", "80"], large_cache_check, {}),
     "mmap_threshold": ("1M", ["alone", "2048"], mmap_threshold_check, {}),
     "trim_threshold": ("1M", ["slabs"], trim_threshold_check,
                        {"RULLOC_PURGE_DELAY_MS": "off"}),
@@ -267,8 +267,8 @@ BAD = {
         "rulloc: option check_at_exit=0 (default)"),
     "bad_suffix": (
         {"RULLOC_LARGE_CACHE_BYTES": "12X"},
-        "rulloc: RULLOC_LARGE_CACHE_BYTES=12X: not a number, using 32M",
-        "rulloc: option large_cache_bytes=32M (default)"),
+        "rulloc: RULLOC_LARGE_CACHE_BYTES=12X: not a number, using 64M",
+        "rulloc: option large_cache_bytes=64M (default)"),
     "bad_signal": (
         {"RULLOC_OPTIONS": "dump_signal=SIGFOO"},
         "rulloc: RULLOC_OPTIONS: dump_signal=SIGFOO: not a signal that may be "
@@ -277,8 +277,8 @@ BAD = {
     "too_long": (
         {"RULLOC_MMAP_THRESHOLD": "1" * 100},
         "rulloc: RULLOC_MMAP_THRESHOLD=" + "1" * 60 + "...: too long, "
-        "using 16M",
-        "rulloc: option mmap_threshold=16M (default)"),
+        "using 32M",
+        "rulloc: option mmap_threshold=32M (default)"),
     "path_too_long": (
         {"RULLOC_MAP_FILE": "/" + "x" * 300},
         "rulloc: RULLOC_MAP_FILE=/" + "x" * 251 + "...: too long, using "

@@ -13,9 +13,9 @@
  *                   child frees 64 MiB, creates a thread and exits
  *   realloc-shrink  64 MiB shrunk by realloc to 1000 bytes and to 20 MiB:
  *                   the memory goes back within three purge rounds
- *   big-freed       blocks of 100, 200 and 300 MiB freed: at most the large
- *                   cache's 32 MiB stays, at once with RULLOC_PURGE_DELAY_MS=0,
- *                   within three rounds otherwise
+ *   big-freed       blocks of 100, 200 and 300 MiB freed, each beyond the
+ *                   large cache's 64 MiB: nothing stays, at once with
+ *                   RULLOC_PURGE_DELAY_MS=0, within three rounds otherwise
  *   single          one 1 MiB block freed: still one thread, unshare works
  *   no-thread       RULLOC_PURGE_THREAD=0: 1 GiB freed, still one thread,
  *                   and the program's own frees give it back
@@ -194,7 +194,8 @@ static int run_big_freed(void) {
   size_t rss = resident_bytes();
   printf("big-freed: RSS %zu MiB over the start right after the frees\n",
          (rss - base) / MiB);
-  /* Nothing at once; else at most the large cache's bound, then nothing. */
+  /* Nothing at once; else none fits the large cache: a few MiB (a slab, an
+   * engine region), then nothing. */
   CHECK(rss < base + (at_once ? 4 : 36) * MiB);
   if (!at_once) {
     wait_rounds(3, 0);
