@@ -2,7 +2,7 @@
 //
 //   +---------------------------+----------------------------------+
 //   | next | prev | region |    |                                  |
-//   | size | free bucket zeroed |   content (size bytes)           |
+//   | size | free bucket pages  |   content (size bytes)           |
 //   | freed_round magic         |                                  |
 //   +---------------------------+----------------------------------+
 //   ^ BlockHeader (40 bytes)    ^ content(): 8-byte aligned
@@ -39,6 +39,14 @@ inline constexpr std::uint32_t kMergedMagic = 0xDEADB10Cu;
 // Smallest content a block may have: room for a free-list node.
 inline constexpr std::size_t kMinBlockSize = 16;
 
+// What the whole pages of a free block between its header and its trailer
+// (zero_pages() in bucket.cpp) hold.
+enum class Pages : std::uint8_t {
+  kResident,  // whatever the program left there, maybe resident
+  kPurged,    // given back to the kernel; they read as anything
+  kZero,      // fresh from the kernel, or purged where that zeroes them
+};
+
 struct BlockHeader {
   BlockHeader* next;
   BlockHeader* prev;
@@ -46,10 +54,7 @@ struct BlockHeader {
   std::size_t size;  // content bytes
   bool is_free;
   std::uint8_t bucket;
-  // Of a free block: every whole page between its header and its trailer
-  // (zero_pages() in bucket.cpp) reads as zero, fresh from the kernel or
-  // purged since it was freed. False in a block in use.
-  bool zeroed;
+  Pages pages;  // of a free block; kResident in a block in use
   // Of a free block: the bucket's trim_unused() round (modulo 256) when it
   // was freed, so a busy bucket can purge the blocks that stayed free.
   std::uint8_t freed_round;

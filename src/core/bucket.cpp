@@ -67,7 +67,7 @@ struct PageRange {
 };
 
 // The whole pages of a free block between its header and its trailer: what
-// a purge gives back, and what `zeroed` speaks of.
+// a purge gives back, and what BlockHeader::pages speaks of.
 //
 //   +--------+----------+=====+=====+=====+-------+---------+
 //   | header | (part of |page |page |page |(part) | trailer |
@@ -149,14 +149,14 @@ Allocation Bucket::allocate_locked(std::size_t needed, std::size_t align,
     if (block == nullptr) return {nullptr, 0};
     fresh = true;
   }
-  // Fresh pages come zeroed from the kernel, and so do purged ones: only
-  // what a reused block may hold needs calloc's zeroing.
-  const bool pages_zeroed = block->zeroed;
+  // Fresh pages come zeroed from the kernel, and so do purged ones (on
+  // Linux): only what a reused block may hold needs calloc's zeroing.
+  const Pages pages = block->pages;
   const PageRange zero =
-      pages_zeroed ? zero_pages(block) : PageRange{nullptr, nullptr};
+      pages == Pages::kZero ? zero_pages(block) : PageRange{nullptr, nullptr};
   block->is_free = false;
-  block->zeroed = false;
-  split(block, needed, pages_zeroed);
+  block->pages = Pages::kResident;
+  split(block, needed, pages);
   Allocation result = place(block, align);
   if (zeroed && !fresh) zero_except(result, zero);
   return result;
@@ -187,10 +187,11 @@ void Bucket::deallocate_locked(BlockHeader* block) noexcept {
 std::size_t Bucket::purge_block(BlockHeader* block) noexcept {
   const PageRange pages = zero_pages(block);
   const auto bytes = static_cast<std::size_t>(pages.end - pages.begin);
-  if (block->zeroed || bytes == 0 || !platform::purge(pages.begin, bytes)) {
+  if (block->pages != Pages::kResident || bytes == 0 ||
+      !platform::purge(pages.begin, bytes)) {
     return 0;
   }
-  block->zeroed = true;
+  block->pages = platform::purge_zeroes() ? Pages::kZero : Pages::kPurged;
   return bytes;
 }
 
@@ -242,7 +243,7 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     return moved;
   }
   target->is_free = false;
-  target->zeroed = false;
+  target->pages = Pages::kResident;
   target->freed_round = static_cast<std::uint8_t>(unused_rounds_);  // tail
   // Move the data first: the back pointer and a split-off header may land on
   // bytes that still hold it. The target is taken (a neighbour freed
@@ -254,7 +255,7 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
     lock.lock();
     free_.set_operation(operation);
   }
-  split(target, needed, false);
+  split(target, needed, Pages::kResident);
   return place(target, align);
 }
 
@@ -275,7 +276,7 @@ BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
     platform::unmap(memory, length);
     return nullptr;
   }
-  RegionHeader* region = format_region(memory, length, index_, true);
+  RegionHeader* region = format_region(memory, length, index_, Pages::kZero);
   regions_.push_back(region);
   return region->first_block();
 }
@@ -302,7 +303,7 @@ BlockHeader* Bucket::remap_alone(BlockHeader* block,
   RegionHeader* moved = remap_region(region, length);
   if (moved == nullptr) {
     regions_.push_back(region);
-    split(block, size, false);  // gives the free tail back as it was
+    split(block, size, Pages::kResident);  // the free tail, as it was
     return nullptr;
   }
   regions_.push_back(moved);
@@ -417,9 +418,9 @@ std::size_t Bucket::trim_locked() noexcept {
 
 // Splits off the tail beyond `needed` as a free block when it can hold a
 // header and kMinBlockSize. The tail merges with a free block after it.
-// `rest_zeroed`: the pages of the tail read as zero (see zero_pages()).
+// `rest_pages`: what the tail's pages hold (see zero_pages()).
 void Bucket::split(BlockHeader* block, std::size_t needed,
-                   bool rest_zeroed) noexcept {
+                   Pages rest_pages) noexcept {
   base::debug_check(!block->is_free && block->region->blocks.len > 0, block,
                     "split of a block that is free or in no region");
   if (block->size < needed + kMinSplitSize) return;
@@ -427,7 +428,7 @@ void Bucket::split(BlockHeader* block, std::size_t needed,
       BlockHeader{nullptr,       nullptr,
                   block->region, block->size - needed - kBlockHeaderSize,
                   true,          index_,
-                  rest_zeroed,   block->freed_round,
+                  rest_pages,    block->freed_round,
                   kBlockMagic};
   block->size = needed;
   block->region->blocks.insert_after(block, rest);
@@ -448,7 +449,7 @@ void Bucket::absorb(BlockHeader* block, BlockHeader* next) noexcept {
   // was freed.
   if (next->size > block->size) block->freed_round = next->freed_round;
   block->size += kBlockHeaderSize + next->size;
-  block->zeroed = false;  // next's header, at least, was written
+  block->pages = Pages::kResident;  // next's header, at least, was written
   block->region->blocks.remove(next);
   next->magic = kMergedMagic;
 }

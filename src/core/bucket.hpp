@@ -100,7 +100,7 @@ class Bucket {
   std::size_t purge_stale_blocks() noexcept RULLOC_REQUIRES(lock_);
   std::size_t release_empty_regions(std::size_t emptied_before) noexcept
       RULLOC_REQUIRES(lock_);
-  void split(BlockHeader* block, std::size_t needed, bool rest_zeroed) noexcept
+  void split(BlockHeader* block, std::size_t needed, Pages rest_pages) noexcept
       RULLOC_REQUIRES(lock_);
   void absorb(BlockHeader* block, BlockHeader* next) noexcept
       RULLOC_REQUIRES(lock_);

@@ -10,8 +10,8 @@ namespace rulloc::core {
 namespace {
 
 // Never written: its links are never followed, only compared against.
-BlockHeader end_marker{nullptr, nullptr, nullptr, 0,          true,
-                       0,       false,   0,       kBlockMagic};
+BlockHeader end_marker{nullptr, nullptr,          nullptr, 0,          true,
+                       0,       Pages::kResident, 0,       kBlockMagic};
 
 // How many blocks of its own bin a request looks at before taking a block
 // of a larger bin.

@@ -64,8 +64,9 @@ RegionHeader* LargeCache::take(std::size_t length) noexcept {
   if (have > length && have - length >= kMinPart && platform::maps_split()) {
     // The rest stays cached as a region of its own, pages resident, and
     // newest (the list stays in age order).
-    RegionHeader* rest = format_region(region->base() + length, have - length,
-                                       region->first_block()->bucket, false);
+    RegionHeader* rest =
+        format_region(region->base() + length, have - length,
+                      region->first_block()->bucket, Pages::kResident);
     set_length(region, length);
     set_cached_at(rest, now_ms());
     cache_.push_back(rest);

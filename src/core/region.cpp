@@ -24,12 +24,12 @@ std::size_t determine_region_length(std::size_t size) noexcept {
 }
 
 RegionHeader* format_region(void* memory, std::size_t length,
-                            std::uint8_t bucket, bool zeroed) noexcept {
+                            std::uint8_t bucket, Pages pages) noexcept {
   auto* region = new (memory)
       RegionHeader{nullptr, nullptr, {}, length - kRegionHeaderSize};
   auto* block = new (region->base() + kRegionHeaderSize)
       BlockHeader{nullptr,    nullptr, region, region->size - kBlockHeaderSize,
-                  true,       bucket,  zeroed, 0,
+                  true,       bucket,  pages,  0,
                   kBlockMagic};
   region->blocks.push_back(block);
   return region;

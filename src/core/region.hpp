@@ -50,10 +50,10 @@ inline std::size_t RegionHeader::total_size() const noexcept {
 std::size_t determine_region_length(std::size_t size) noexcept;
 
 // Writes the headers of a region of `length` bytes at `memory`, holding one
-// free block of bucket `bucket`, linked in no list; `zeroed` when the pages
-// are fresh from the kernel.
+// free block of bucket `bucket`, linked in no list, whose pages hold
+// `pages` (kZero when they are fresh from the kernel).
 RegionHeader* format_region(void* memory, std::size_t length,
-                            std::uint8_t bucket, bool zeroed) noexcept;
+                            std::uint8_t bucket, Pages pages) noexcept;
 
 // Sets the length of a region that holds a single block, at its address
 // now, and every pointer to it and its block (the block spans it all).

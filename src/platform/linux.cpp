@@ -83,6 +83,8 @@ void* remap(void* address, std::size_t old_length,
 
 bool maps_split() noexcept { return true; }
 
+bool purge_zeroes() noexcept { return true; }
+
 bool purge(void* address, std::size_t length) noexcept {
   return madvise(address, length, MADV_DONTNEED) == 0;
 }

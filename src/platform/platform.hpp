@@ -54,6 +54,10 @@ bool maps_split() noexcept;
 // Tells the OS that the pages' contents are no longer needed; they stay
 // mapped and read as zero (or their old contents) afterwards.
 bool purge(void* address, std::size_t length) noexcept;
+// Whether pages purge() gave back read as zero afterwards (Linux's
+// MADV_DONTNEED: yes; Windows' MEM_RESET: no, they may keep their bytes),
+// so calloc need not write them.
+bool purge_zeroes() noexcept;
 
 // Makes mapped pages inaccessible: a guard, which stops the program on any
 // access. False when the OS refuses.

@@ -128,6 +128,9 @@ bool purge(void* address, std::size_t length) noexcept {
   return VirtualAlloc(address, length, MEM_RESET, PAGE_READWRITE) != nullptr;
 }
 
+// MEM_RESET only says the contents may be dropped: they may also stay.
+bool purge_zeroes() noexcept { return false; }
+
 bool make_guard(void* address, std::size_t length) noexcept {
   DWORD old_protection;
   return VirtualProtect(address, length, PAGE_NOACCESS, &old_protection) != 0;

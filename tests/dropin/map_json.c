@@ -78,11 +78,11 @@ int main(void) {
     if (i % 50 != 0) free(small[i]);
   }
   /* Engine blocks: 300 KiB to 4 MiB (the big-block bucket), one of
-   * 20 MiB (the dynamic bucket), 100 KiB (a lane's bucket); every other
+   * 40 MiB (the dynamic bucket), 100 KiB (a lane's bucket); every other
    * one freed. */
   for (int i = 0; i < kBig; ++i) {
     size_t size = (size_t)300000 + (size_t)i * 150000;
-    if (i == 7) size = (size_t)20 << 20;
+    if (i == 7) size = (size_t)40 << 20;
     if (i % 4 == 1) size = 100000;
     big[i] = malloc(size);
     if (big[i] == NULL) return 2;
@@ -104,9 +104,9 @@ int main(void) {
   trim();
   /* A big block freed after the trim: its region waits in the dynamic
    * bucket's cache. */
-  void* cached = malloc((size_t)18 << 20);
+  void* cached = malloc((size_t)36 << 20);
   if (cached == NULL) return 2;
-  memset(cached, 4, (size_t)18 << 20);
+  memset(cached, 4, (size_t)36 << 20);
   free(cached);
   /* Both buffers first: the map and the figures see one heap. */
   size_t stats_size = stats_json(NULL, 0) + 65536;
