@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "base/spin_lock.hpp"
-#include "heap/thread_cache.hpp"
+#include "heap/inspect.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::heap {

@@ -1,34 +1,13 @@
 #include "heap/class_pool.hpp"
 
-#include <mutex>
-
 #include "base/debug_check.hpp"
-#include "base/spin_lock.hpp"
-#include "base/text.hpp"
 #include "heap/random_order.hpp"
 #include "heap/secure.hpp"
-#include "heap/segments.hpp"
-#include "heap/size_classes.hpp"
-#include "heap/slab.hpp"
 
 namespace rulloc::heap {
 namespace {
 
-// One empty slab per class stays in its pool, so a loop that allocates and
-// frees a batch does not take and give back a slab every time.
-constexpr std::size_t kKeepEmpty = 1;
-
-struct alignas(64) Pool {
-  base::SpinLock lock;
-  // Slabs with free or uncarved blocks (their lists and counts too).
-  Slab* with_room RULLOC_GUARDED_BY(lock) = nullptr;
-  // Listed slabs with no block in use.
-  std::size_t empty RULLOC_GUARDED_BY(lock) = 0;
-  // Secure mode's carving order (0: unseeded).
-  std::uint64_t random_state RULLOC_GUARDED_BY(lock) = 0;
-};
-
-Pool pools[kLanes][kClassCount];
+using Pool = ClassPool;
 
 void list(Pool& pool, Slab* slab) noexcept RULLOC_REQUIRES(pool.lock) {
   slab->prev = nullptr;
@@ -83,9 +62,10 @@ std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
   return n;
 }
 
+}  // namespace
+
 // Puts one block back on its slab's free list. The pool's lock is held.
-void give_one(Pool& pool, FreeBlock* block) noexcept
-    RULLOC_REQUIRES(pool.lock) {
+void ClassPools::give_one(Pool& pool, FreeBlock* block) noexcept {
   Slab* slab = slab_of(block);
   base::debug_check(slab->used > 0, block,
                     "a block given back to a slab "
@@ -93,9 +73,9 @@ void give_one(Pool& pool, FreeBlock* block) noexcept
   set_next(block, slab->free);
   slab->free = block;
   if (--slab->used == 0) {
-    if (pool.empty >= kKeepEmpty) {
+    if (pool.empty >= keep_empty_) {
       if (slab->listed) unlist(pool, slab);
-      give_back_slab(slab);
+      segments_.give_back_slab(slab);
       return;
     }
     ++pool.empty;
@@ -103,11 +83,9 @@ void give_one(Pool& pool, FreeBlock* block) noexcept
   if (!slab->listed) list(pool, slab);
 }
 
-}  // namespace
-
-std::size_t pool_take(std::size_t lane, std::size_t size_class,
-                      std::size_t count, FreeBlock** head) noexcept {
-  Pool& pool = pools[lane][size_class];
+std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
+                             std::size_t count, FreeBlock** head) noexcept {
+  Pool& pool = pools_[lane][size_class];
   base::LockGuard guard(pool.lock);
   std::size_t taken = 0;
   *head = nullptr;
@@ -115,7 +93,7 @@ std::size_t pool_take(std::size_t lane, std::size_t size_class,
     Slab* slab = pool.with_room;
     if (slab == nullptr) {
       // Its shape, lane included, is written under the segments' lock.
-      if ((slab = take_slab(size_class, lane)) == nullptr) break;
+      if ((slab = segments_.take_slab(size_class, lane)) == nullptr) break;
       list(pool, slab);
       ++pool.empty;
     }
@@ -138,14 +116,14 @@ std::size_t pool_take(std::size_t lane, std::size_t size_class,
 }
 
 // The analysis cannot follow a lock that moves from pool to pool.
-void pool_give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
+void ClassPools::give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
   // Runs of blocks of one pool (a cache's batch is one run) share a lock.
   Pool* pool = nullptr;
   while (head != nullptr) {
     FreeBlock* block = head;
     head = next_of(block);
     const SlabShape& shape = *shape_of(block);
-    Pool* own = &pools[shape.lane][shape.size_class];
+    Pool* own = &pools_[shape.lane][shape.size_class];
     if (own != pool) {
       if (pool != nullptr) pool->lock.unlock();
       pool = own;
@@ -156,9 +134,9 @@ void pool_give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
   if (pool != nullptr) pool->lock.unlock();
 }
 
-void pool_trim() noexcept {
-  for (auto& lane : pools) {
-    for (Pool& pool : lane) {
+void ClassPools::trim() noexcept {
+  for (std::size_t lane = 0; lane < lanes_; ++lane) {
+    for (Pool& pool : pools_[lane]) {
       base::LockGuard guard(pool.lock);
       Slab* slab = pool.with_room;
       while (slab != nullptr) {
@@ -166,7 +144,7 @@ void pool_trim() noexcept {
         if (slab->used == 0) {
           unlist(pool, slab);
           --pool.empty;
-          give_back_slab(slab);
+          segments_.give_back_slab(slab);
         }
         slab = next;
       }
@@ -175,15 +153,15 @@ void pool_trim() noexcept {
 }
 
 // Every pool's lock, across fork(): a loop the analysis cannot follow.
-void lock_pools() noexcept RULLOC_NO_LOCK_ANALYSIS {
-  for (auto& lane : pools) {
-    for (Pool& pool : lane) pool.lock.lock();
+void ClassPools::lock_all() noexcept RULLOC_NO_LOCK_ANALYSIS {
+  for (std::size_t lane = 0; lane < lanes_; ++lane) {
+    for (Pool& pool : pools_[lane]) pool.lock.lock();
   }
 }
 
-void unlock_pools() noexcept RULLOC_NO_LOCK_ANALYSIS {
-  for (std::size_t lane = kLanes; lane-- > 0;) {
-    for (std::size_t i = kClassCount; i-- > 0;) pools[lane][i].lock.unlock();
+void ClassPools::unlock_all() noexcept RULLOC_NO_LOCK_ANALYSIS {
+  for (std::size_t lane = lanes_; lane-- > 0;) {
+    for (std::size_t i = kClassCount; i-- > 0;) pools_[lane][i].lock.unlock();
   }
 }
 
@@ -265,9 +243,10 @@ bool slab_is_sound(const Slab* slab, SlabFigures* figures,
 
 }  // namespace
 
-SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
-                      SlabFigures* figures, base::Text* error) noexcept {
-  Pool& pool = pools[shape.lane % kLanes][shape.size_class % kClassCount];
+SlabLook ClassPools::look_at_slab(const Slab* slab, const SlabShape& shape,
+                                  bool try_only, SlabFigures* figures,
+                                  base::Text* error) noexcept {
+  Pool& pool = pools_[shape.lane % lanes_][shape.size_class % kClassCount];
   if (try_only) {
     if (!pool.lock.try_lock(1000)) return SlabLook::kBusy;
   } else {
@@ -275,7 +254,7 @@ SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
   }
   bool busy = false;
   SlabLook look = SlabLook::kGone;
-  if (slab_has_shape(slab, shape, try_only, &busy)) {
+  if (segments_.slab_has_shape(slab, shape, try_only, &busy)) {
     look = slab_is_sound(slab, figures, error) ? SlabLook::kSeen
                                                : SlabLook::kBroken;
   } else if (busy) {
@@ -285,17 +264,17 @@ SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
   return look;
 }
 
-bool check_pools(base::Text& error) noexcept {
-  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+bool ClassPools::check(base::Text& error) noexcept {
+  for (std::size_t lane = 0; lane < lanes_; ++lane) {
     for (std::size_t c = 0; c < kClassCount; ++c) {
-      Pool& pool = pools[lane][c];
+      Pool& pool = pools_[lane][c];
       base::LockGuard guard(pool.lock);
       std::size_t empty = 0;
       const Slab* prev = nullptr;
       // A slab is listed once; more than a segment's worth per mapped
       // 4 MiB of heap would be a cycle.
       std::size_t bound = kSlabsPerSegment;
-      for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+      for (const Segment* s = segments_.newest(); s != nullptr; s = s->older) {
         bound += kSlabsPerSegment;
       }
       for (const Slab* slab = pool.with_room; slab != nullptr;

@@ -13,43 +13,40 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
+#include "base/spin_lock.hpp"
 #include "base/text.hpp"
 #include "heap/free_block.hpp"
+#include "heap/segments.hpp"
+#include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
 
 namespace rulloc::heap {
 
-inline constexpr std::size_t kLanes = 4;
+// Pools (and their storage) exist for this many lanes; a ClassPools uses
+// the first PoolsConfig::lanes of them.
+inline constexpr std::size_t kMaxLanes = 16;
 
-// Chains up to `count` free blocks of `size_class` from `lane`'s pool (each
-// carrying its canary) into `*head` and returns how many; 0 when no memory
-// is left.
-std::size_t pool_take(std::size_t lane, std::size_t size_class,
-                      std::size_t count, FreeBlock** head) noexcept;
-// Gives back a chain of blocks (ending in nullptr) that carry their
-// canaries, each to the pool of its slab: any classes, any lanes.
-void pool_give(FreeBlock* head) noexcept;
-// Gives the empty slabs each pool keeps back to the segments.
-void pool_trim() noexcept;
+struct PoolsConfig {
+  std::size_t lanes = 1;  // 1 to kMaxLanes
+  // Empty slabs a pool keeps, so a loop that allocates and frees a batch
+  // does not take and give back a slab every time.
+  std::size_t keep_empty = 1;
+};
 
-// Held across fork().
-void lock_pools() noexcept;
-void unlock_pools() noexcept;
+// The pool of one class and lane.
+struct alignas(64) ClassPool {
+  base::SpinLock lock;
+  // Slabs with free or uncarved blocks (their lists and counts too).
+  Slab* with_room RULLOC_GUARDED_BY(lock) = nullptr;
+  // Listed slabs with no block in use.
+  std::size_t empty RULLOC_GUARDED_BY(lock) = 0;
+  // Secure mode's carving order (0: unseeded).
+  std::uint64_t random_state RULLOC_GUARDED_BY(lock) = 0;
+};
 
-// The live heap, on demand (heap/inspect.cpp). Each takes one pool lock at
-// a time, only for the slabs that pool owns.
-//
-// Checks every pool's list: each slab listed is of the pool's class and
-// lane, linked both ways, its own state sound (see look_at_slab), and the
-// empty ones counted. False and the first violation written to `error`.
-bool check_pools(base::Text& error) noexcept;
-// One slab seen from segments' view (`shape`, copied under their lock),
-// under the lock of the pool that shape names, once the segments' lock
-// confirms the slab still has it: its counts within its capacity, its free
-// list inside it at carved block starts, each once and carrying the free
-// canary (encoded links decoded as in secure mode), free + used = carved,
-// listed exactly when it has room. With `try_only`, no lock is waited for.
+// For the live heap's look at one slab (ClassPools::look_at_slab).
 struct SlabFigures {
   std::size_t used, carved, free;
   bool listed;
@@ -60,7 +57,62 @@ enum class SlabLook {
   kBusy,    // a lock was held (try_only)
   kBroken,  // a violation, written to `error`
 };
-SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
-                      SlabFigures* figures, base::Text* error) noexcept;
+
+class ClassPools {
+ public:
+  constexpr ClassPools(Segments& segments, PoolsConfig config) noexcept
+      : segments_(segments),
+        lanes_(config.lanes < 1
+                   ? 1
+                   : (config.lanes > kMaxLanes ? kMaxLanes : config.lanes)),
+        keep_empty_(config.keep_empty) {}
+  ClassPools(const ClassPools&) = delete;
+  ClassPools& operator=(const ClassPools&) = delete;
+
+  std::size_t lanes() const noexcept { return lanes_; }
+  Segments& segments() const noexcept { return segments_; }
+
+  // Chains up to `count` free blocks of `size_class` from `lane`'s pool
+  // (each carrying its canary) into `*head` and returns how many; 0 when no
+  // memory is left.
+  std::size_t take(std::size_t lane, std::size_t size_class, std::size_t count,
+                   FreeBlock** head) noexcept;
+  // Gives back a chain of blocks (ending in nullptr) that carry their
+  // canaries, each to the pool of its slab: any classes, any lanes.
+  void give(FreeBlock* head) noexcept;
+  // Gives the empty slabs each pool keeps back to the segments.
+  void trim() noexcept;
+
+  // Held across fork().
+  void lock_all() noexcept;
+  void unlock_all() noexcept;
+
+  // The live heap, on demand (heap/inspect.cpp). Each takes one pool lock
+  // at a time, only for the slabs that pool owns.
+  //
+  // Checks every pool's list: each slab listed is of the pool's class and
+  // lane, linked both ways, its own state sound (see look_at_slab), and
+  // the empty ones counted. False and the first violation written to
+  // `error`.
+  bool check(base::Text& error) noexcept;
+  // One slab seen from the segments' view (`shape`, copied under their
+  // lock), under the lock of the pool that shape names, once the segments'
+  // lock confirms the slab still has it: its counts within its capacity,
+  // its free list inside it at carved block starts, each once and carrying
+  // the free canary (encoded links decoded as in secure mode), free + used
+  // = carved, listed exactly when it has room. With `try_only`, no lock is
+  // waited for.
+  SlabLook look_at_slab(const Slab* slab, const SlabShape& shape, bool try_only,
+                        SlabFigures* figures, base::Text* error) noexcept;
+
+ private:
+  void give_one(ClassPool& pool, FreeBlock* block) noexcept
+      RULLOC_REQUIRES(pool.lock);
+
+  Segments& segments_;
+  const std::size_t lanes_;
+  const std::size_t keep_empty_;
+  ClassPool pools_[kMaxLanes][kClassCount];
+};
 
 }  // namespace rulloc::heap

@@ -69,21 +69,22 @@ bool check_all(base::Text& error, std::size_t& unchecked_caches) noexcept {
   unchecked_caches = 0;
   const core::LanedEngine* engine = built_engine();
   if (engine == nullptr) return true;  // nothing built, nothing to break
-  if (!check_segments(error)) return false;
+  if (!heap_segments().check(error, heap_pools().lanes())) return false;
   // Every slab in use, full ones included (no pool lists those), each
   // under its own pool's lock.
-  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+  for (const Segment* s = heap_segments().newest(); s != nullptr;
+       s = s->older) {
     SegmentView view;
-    view_segment(s, &view, false);
+    heap_segments().view(s, &view, false);
     for (std::size_t i = 1; i < kSlabsPerSegment; ++i) {
       if ((view.free_slabs >> i) & 1) continue;
-      if (look_at_slab(&s->slabs[i], view.shapes[i], false, nullptr, &error) ==
-          SlabLook::kBroken) {
+      if (heap_pools().look_at_slab(&s->slabs[i], view.shapes[i], false,
+                                    nullptr, &error) == SlabLook::kBroken) {
         return false;
       }
     }
   }
-  if (!check_pools(error)) return false;
+  if (!heap_pools().check(error)) return false;
   if (!check_own_cache(error, "this thread's")) return false;
   // Every other thread checks its own, if it makes a call meanwhile.
   if (!check_other_caches(error, kCacheAnswerMs, &unchecked_caches)) {
@@ -102,7 +103,7 @@ struct SlabTotals {
   } classes[kClassCount];
   struct Lane {
     std::size_t slabs, used_bytes, free_bytes;
-  } lanes[kLanes];
+  } lanes[kMaxLanes];
 };
 
 void add_slab(SlabTotals& t, const SlabShape& shape,
@@ -117,7 +118,7 @@ void add_slab(SlabTotals& t, const SlabShape& shape,
   c.used += f.used;
   c.free += f.free;
   c.uncarved += shape.capacity - f.carved;
-  SlabTotals::Lane& l = t.lanes[shape.lane % kLanes];
+  SlabTotals::Lane& l = t.lanes[shape.lane % kMaxLanes];
   ++l.slabs;
   l.used_bytes += f.used * size;
   l.free_bytes += f.free * size;
@@ -125,10 +126,11 @@ void add_slab(SlabTotals& t, const SlabShape& shape,
 
 void count_slabs(SlabTotals& t, bool try_only) noexcept {
   t = SlabTotals{};
-  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+  for (const Segment* s = heap_segments().newest(); s != nullptr;
+       s = s->older) {
     ++t.segments;
     SegmentView view;
-    if (!view_segment(s, &view, try_only)) {
+    if (!heap_segments().view(s, &view, try_only)) {
       ++t.busy;
       continue;
     }
@@ -146,8 +148,8 @@ void count_slabs(SlabTotals& t, bool try_only) noexcept {
       }
       ++t.slabs_in_use;
       SlabFigures f;
-      const SlabLook look =
-          look_at_slab(&s->slabs[i], view.shapes[i], try_only, &f, nullptr);
+      const SlabLook look = heap_pools().look_at_slab(
+          &s->slabs[i], view.shapes[i], try_only, &f, nullptr);
       if (look == SlabLook::kSeen) {
         add_slab(t, view.shapes[i], f);
       } else if (look == SlabLook::kBusy) {
@@ -162,7 +164,7 @@ void count_slabs(SlabTotals& t, bool try_only) noexcept {
 void dump_segment(base::Text& out, const Segment* s, bool try_only,
                   SlabTotals& t) noexcept {
   SegmentView view;
-  if (!view_segment(s, &view, try_only)) {
+  if (!heap_segments().view(s, &view, try_only)) {
     out << "segment " << static_cast<const void*>(s)
         << ": busy (the segments' lock is held)\n";
     return;
@@ -197,7 +199,8 @@ void dump_segment(base::Text& out, const Segment* s, bool try_only,
     out << "  slab " << i << ": class " << shape.block_size << " B, lane "
         << shape.lane << ", " << shape.capacity << " blocks: ";
     SlabFigures f;
-    switch (look_at_slab(&s->slabs[i], shape, try_only, &f, nullptr)) {
+    switch (
+        heap_pools().look_at_slab(&s->slabs[i], shape, try_only, &f, nullptr)) {
       case SlabLook::kSeen:
         add_slab(t, shape, f);
         out << f.used << " used, " << f.free << " free, "
@@ -235,23 +238,25 @@ void dump_to(base::Text& out, bool try_only) noexcept {
       << " bytes in use (peak " << counters.peak_bytes_in_use
       << "), as threads last reported\n";
   SlabTotals t{};
-  std::size_t segments = 0;
-  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
-    ++segments;
+  std::size_t count = 0;
+  for (const Segment* s = heap_segments().newest(); s != nullptr;
+       s = s->older) {
+    ++count;
   }
-  out << "segments: " << segments << " (" << segments * kSegmentBytes
+  out << "segments: " << count << " (" << count * kSegmentBytes
       << " bytes of address space), slabs of " << kSlabBytes << " bytes\n";
-  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+  for (const Segment* s = heap_segments().newest(); s != nullptr;
+       s = s->older) {
     dump_segment(out, s, try_only, t);
   }
   out << "lanes:\n";
-  for (std::size_t lane = 0; lane < kLanes; ++lane) {
-    out << "  lane " << lane << ": " << cache_lane_users(lane) << " threads, "
-        << t.lanes[lane].slabs << " slabs drawn, " << t.lanes[lane].used_bytes
-        << " bytes of blocks out, " << t.lanes[lane].free_bytes
-        << " bytes free in slabs\n";
+  for (std::size_t lane = 0; lane < heap_pools().lanes(); ++lane) {
+    out << "  lane " << lane << ": " << heap_caches().lane_users(lane)
+        << " threads, " << t.lanes[lane].slabs << " slabs drawn, "
+        << t.lanes[lane].used_bytes << " bytes of blocks out, "
+        << t.lanes[lane].free_bytes << " bytes free in slabs\n";
   }
-  out << "thread caches and outboxes: " << cache_bytes()
+  out << "thread caches and outboxes: " << heap_caches().cached_bytes()
       << " bytes (all threads, as each last reported)\n";
   out << "engine:\n";
   engine->dump(out, try_only);
@@ -317,9 +322,9 @@ void write_json(base::Text& out) noexcept {
   json.close(']');
 
   json.open("lanes", '[');
-  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+  for (std::size_t lane = 0; lane < heap_pools().lanes(); ++lane) {
     json.element('{');
-    json.field("threads", cache_lane_users(lane));
+    json.field("threads", heap_caches().lane_users(lane));
     json.field("slabs", t.lanes[lane].slabs);
     json.field("bytes_out", t.lanes[lane].used_bytes);
     json.field("bytes_free", t.lanes[lane].free_bytes);
@@ -360,7 +365,7 @@ void write_json(base::Text& out) noexcept {
   // Where the resident memory goes. Blocks out of slabs are either the
   // program's or in a thread's cache or outbox; the caches' figure is
   // what each thread last published.
-  const std::size_t cached = cache_bytes();
+  const std::size_t cached = heap_caches().cached_bytes();
   const std::size_t small_in_use =
       t.used_bytes > cached ? t.used_bytes - cached : 0;
   const std::size_t page = platform::page_size();

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "base/text.hpp"
+
 namespace rulloc::base {
 class Text;
 }
@@ -16,6 +18,11 @@ class LanedEngine;
 
 namespace rulloc::heap {
 
+class Segments;
+class ClassPools;
+class ThreadCaches;
+struct ThreadCache;
+
 // process_heap.cpp: the engine once the heap is built, else nullptr.
 core::LanedEngine* built_engine() noexcept;
 // The process-wide counters as they stand (no thread's are flushed).
@@ -23,6 +30,23 @@ struct Counters {
   std::size_t allocations, frees, bytes_in_use, peak_bytes_in_use;
 };
 Counters read_counters() noexcept;
+// The heap's parts, once built_engine() is not nullptr; `own_cache` is the
+// calling thread's.
+struct ProcessParts {
+  Segments& segments;
+  ClassPools& pools;
+  ThreadCaches& caches;
+  ThreadCache& own_cache;
+};
+ProcessParts heap_parts() noexcept;
+// Checks the calling thread's cache and outbox (ThreadCaches::check); a
+// violation names the cache as `whose` ("this thread's") cache or outbox.
+bool check_own_cache(base::Text& error, const char* whose) noexcept;
+// Adds the calling thread's counters to the process-wide ones now.
+void flush_own_counters() noexcept;
+inline Segments& heap_segments() noexcept { return heap_parts().segments; }
+inline ClassPools& heap_pools() noexcept { return heap_parts().pools; }
+inline ThreadCaches& heap_caches() noexcept { return heap_parts().caches; }
 // Bytes of the static storage of the engine's buckets.
 std::size_t bucket_storage_bytes() noexcept;
 

@@ -50,8 +50,8 @@ void write_slab(base::Json& json, const Segment* segment, std::size_t index,
   }
   const SlabShape& shape = view.shapes[index];
   SlabFigures f{};
-  const SlabLook look =
-      look_at_slab(&segment->slabs[index], shape, try_only, &f, nullptr);
+  const SlabLook look = heap_pools().look_at_slab(&segment->slabs[index], shape,
+                                                  try_only, &f, nullptr);
   if (look == SlabLook::kGone) {  // given back or taken again meanwhile
     json.text("state", "gone");
     json.close('}');
@@ -74,11 +74,12 @@ void write_slab(base::Json& json, const Segment* segment, std::size_t index,
 
 void write_segments(base::Json& json, bool try_only) noexcept {
   json.open("segments", '[');
-  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
+  for (const Segment* s = heap_segments().newest(); s != nullptr;
+       s = s->older) {
     json.element('{');
     json.address("address", s);
     SegmentView view;
-    if (!view_segment(s, &view, try_only)) {
+    if (!heap_segments().view(s, &view, try_only)) {
       json.text("state", "busy");
       json.close('}');
       continue;
@@ -198,7 +199,7 @@ void write_map_json(base::Text& out, bool try_only) noexcept {
   json.open("class_sizes", '[');
   for (std::size_t c = 0; c < kClassCount; ++c) json.value(class_size(c));
   json.close(']');
-  if (!try_only) flush_counters();  // a signal may have cut into them
+  if (!try_only) flush_own_counters();  // a signal may have cut into them
   const Counters counters = read_counters();
   json.open("counters", '{');
   json.field("allocations", counters.allocations);
@@ -214,14 +215,14 @@ void write_map_json(base::Text& out, bool try_only) noexcept {
     json.close('}');
   }
   json.open("thread_caches", '{');
-  json.field("bytes", cache_bytes());
-  json.field("threads", static_cast<std::size_t>(cache_live_threads()));
+  json.field("bytes", heap_caches().cached_bytes());
+  json.field("threads", static_cast<std::size_t>(heap_caches().live_threads()));
   json.close('}');
   json.open("lanes", '[');
-  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+  for (std::size_t lane = 0; lane < heap_pools().lanes(); ++lane) {
     json.element('{');
     json.field("lane", lane);
-    json.field("threads", cache_lane_users(lane));
+    json.field("threads", heap_caches().lane_users(lane));
     json.close('}');
   }
   json.close(']');

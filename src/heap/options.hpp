@@ -80,8 +80,9 @@ inline constexpr OptionSpec kOptionTable[] = {
      "rulloc_check() at exit: 'sound' on stderr, or the violation and abort"},
     {"dump_signal", "RULLOC_DUMP_SIGNAL", OptionKind::kSignal, 0, 1, 64, "off",
      0, "the heap drawn on stderr whenever this signal comes"},
-    {"lanes", "RULLOC_LANES", OptionKind::kNumber, 4, 1, 4, nullptr, 0,
-     "lanes threads are spread over (as mallopt's M_ARENA_MAX)"},
+    {"lanes", "RULLOC_LANES", OptionKind::kNumber, 0, 0, 16, nullptr, 0,
+     "lanes of slab pools and engine buckets threads are spread over (0: "
+     "one per CPU), at most 16; mallopt's M_ARENA_MAX lowers it later"},
     {"large_cache_bytes", "RULLOC_LARGE_CACHE_BYTES", OptionKind::kBytes,
      64 * kMiB, 0, 1ll << 40, nullptr, 0,
      "emptied large regions kept for reuse, in bytes (0: none)"},
@@ -140,7 +141,7 @@ const char* option_text(Option which) noexcept;
 void read_options() noexcept;
 
 // With verbose: one line per option on stderr, its value and where it came
-// from ("rulloc: option lanes=4 (default)").
+// from ("rulloc: option lanes=0 (default)").
 void print_options() noexcept;
 
 // README's table: a header and one row per option, in Markdown.

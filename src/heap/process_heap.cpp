@@ -12,15 +12,18 @@
 #include "core/laned_engine.hpp"
 #include "core/page_map.hpp"
 #include "core/retired_regions.hpp"
+#include "heap/cache_checks.hpp"
 #include "heap/class_pool.hpp"
 #include "heap/inspect.hpp"
 #include "heap/options.hpp"
+#include "heap/process_config.hpp"
 #include "heap/purger.hpp"
 #include "heap/secure.hpp"
 #include "heap/segments.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
 #include "heap/thread_cache.hpp"
+#include "platform/per_thread.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::heap {
@@ -29,30 +32,48 @@ namespace {
 using detail::BucketStorage;
 using Engine = core::LanedEngine;
 
-// Small blocks (up to kMaxSmallSize) live in slabs; the engine serves the
-// rest. Up to 256 KiB: one bucket per lane (each thread uses one,
-// thread_lane(), so threads rarely meet on a lock or a free list; a block
-// freed by another thread goes back to its own bucket), one size range so
-// growing blocks move less, segregated free lists for a short first fit;
-// they also take small blocks aligned beyond what a slab gives. Up to
-// kBigLimit: one bucket whose regions hold two such blocks, so freed big
-// blocks merge and their pages serve the next ones (mapping fresh pages and
-// faulting them in costs far more than the first fit). Regions of at least
-// 1 MiB, two empty ones kept per bucket; the purger gives back what a
-// bucket left unused for a delay (purger.hpp). Larger blocks, and those of
-// mmap_threshold bytes or more (options.hpp), go to the dynamic bucket: up
-// to large_cache_bytes of emptied regions kept for reuse, and growth by
-// mremap.
-static_assert(kLanes == 4, "one engine bucket per lane");
+// A part of the heap, built in place when the heap is (without allocating)
+// and never destroyed: threads and atexit handlers may still use it while
+// the process ends. Its address is fixed, so the fast paths reach it as a
+// global.
+template <typename Part>
+class Built {
+ public:
+  template <typename... Args>
+  void build(Args&&... args) noexcept {
+    new (storage_) Part(static_cast<Args&&>(args)...);
+  }
+  Part& operator*() noexcept {
+    return *std::launder(reinterpret_cast<Part*>(storage_));
+  }
+  Part* operator->() noexcept { return &**this; }
+
+ private:
+  alignas(Part) unsigned char storage_[sizeof(Part)];
+};
+
+// Each thread's cache and counters (thread_cache.hpp), one copy per thread
+// (platform/per_thread.hpp), reached only through thread_cache().
+RULLOC_PER_THREAD ThreadCache per_thread_cache;
+inline ThreadCache& thread_cache() noexcept {
+  return platform::this_thread(per_thread_cache);
+}
+
+constexpr std::size_t kLaneLimit = 262144;
 constexpr std::size_t kBigLimit = std::size_t{32} << 20;
-constexpr std::size_t kLimits[] = {262144, 262144, 262144, 262144, kBigLimit};
-constexpr std::size_t kFixed = sizeof(kLimits) / sizeof(kLimits[0]);
-constexpr Options kOptions{
-    2, std::size_t{1} << 20, true, std::size_t{32} << 20, 1000, true, 2};
 
 alignas(Engine) unsigned char engine_storage[sizeof(Engine)];
-BucketStorage bucket_storage[kFixed + 1];
+// A bucket per lane, the big-block bucket, the dynamic one.
+BucketStorage bucket_storage[kMaxLanes + 2];
+std::size_t bucket_limits[kMaxLanes + 1];
 Engine* engine_pointer = nullptr;
+Built<Segments> segments;
+Built<ClassPools> pools;
+Built<ThreadCaches> caches;
+Built<Purger> purger;
+std::size_t lanes = 1;
+// After a batch of a class cache went back: half a cache.
+std::size_t batch_bytes = 0;
 enum class BuildState { kNotBuilt, kBeingBuilt, kReady };
 std::atomic<BuildState> state{BuildState::kNotBuilt};
 bool show_stats = false;
@@ -91,20 +112,70 @@ void add_counters(const ThreadCounters& local) noexcept {
 // every big block made two threads that realloc fight over these lines).
 constexpr long long kFlushBytes = 1 << 20;
 
-void before_fork() noexcept {
-  lock_pools();
-  lock_segments();
+// Every lock across fork(): an order the analysis cannot follow.
+void before_fork() noexcept RULLOC_NO_LOCK_ANALYSIS {
+  pools->lock_all();
+  segments->lock();
   engine_pointer->lock_all();
 }
-void after_fork() noexcept {
+void after_fork() noexcept RULLOC_NO_LOCK_ANALYSIS {
   engine_pointer->unlock_all();
-  unlock_segments();
-  unlock_pools();
+  segments->unlock();
+  pools->unlock_all();
 }
 void after_fork_in_child() noexcept {
   after_fork();
-  cache_after_fork_in_child();
-  purger_after_fork_in_child();
+  caches->after_fork_in_child(thread_cache());
+  cache_checks_after_fork_in_child();
+  purger->after_fork_in_child();
+}
+
+// A thread's exit gives its cache back (platform::call_at_thread_exit(),
+// set as the cache is set up).
+void at_thread_exit(void* cache) noexcept {
+  cache_checks_leave();
+  caches->exit(*static_cast<ThreadCache*>(cache));
+  purger->note_freed(batch_bytes * 2);
+}
+
+// The purger's thread: what the program does not see of it.
+bool start_purger_thread(void*) noexcept {
+  return platform::start_thread([] { purger->loop(); }, "rulloc-purge");
+}
+
+// Builds every part from the config, once the engine is built.
+void build_parts(const ProcessHeapConfig& config) noexcept {
+  lanes = config.lanes;
+  batch_bytes = config.caches.bytes_per_class / 2;
+  segments.build(config.segments);
+  pools.build(*segments, config.pools);
+  CacheConfig cache_config = config.caches;
+  cache_config.add_counters = add_counters;
+  cache_config.on_setup = [](ThreadCache* cache) noexcept {
+    cache_checks_join();
+    platform::call_at_thread_exit(cache);
+  };
+  cache_config.after_flush = [](ThreadCache*) noexcept {
+    cache_checks_answer();
+  };
+  caches.build(*pools, cache_config);
+  platform::set_thread_exit_hook(at_thread_exit);
+  PurgerConfig purger_config = config.purger;
+  purger_config.now_ms = platform::monotonic_ms;
+  purger_config.trim_engine = [](void*) noexcept {
+    engine_pointer->trim_unused();
+  };
+  purger_config.start_thread = start_purger_thread;
+  purger_config.live_threads = [](void*) noexcept {
+    return caches->live_threads();
+  };
+  purger_config.before_start = [](void*) noexcept {
+    caches->flush_counters(thread_cache());
+  };
+  purger_config.after_start = [](void*) noexcept {
+    ThreadCaches::discard_counters(thread_cache());
+  };
+  purger.build(*segments, purger_config);
 }
 
 // The free-block canary must be unknown to the program: from the kernel's
@@ -124,30 +195,21 @@ std::uintptr_t random_secret() noexcept {
   if (state.compare_exchange_strong(expected, BuildState::kBeingBuilt,
                                     std::memory_order_acquire)) {
     read_options();
-    Options options = kOptions;
-    options.large_cache_bytes =
-        static_cast<std::size_t>(option(Option::kLargeCacheBytes));
-    std::size_t fixed = kFixed;
-    // "Purge at once" keeps no freed big block's pages: no large region
-    // cached, no big-block bucket (big blocks get regions of their own).
-    if (option(Option::kPurgeDelayMs) == 0) {
-      options.large_cache_bytes = 0;
-      options.keep_empty_regions = 0;
-      fixed = kLanes;
-    }
-    engine_pointer =
-        new (engine_storage) Engine(bucket_storage, kLimits, fixed, options);
+    const ProcessHeapConfig config = process_heap_config();
+    std::size_t fixed = 0;
+    while (fixed < config.lanes) bucket_limits[fixed++] = kLaneLimit;
+    if (config.big_block_bucket) bucket_limits[fixed++] = kBigLimit;
+    engine_pointer = new (engine_storage)
+        Engine(bucket_storage, bucket_limits, fixed, config.engine);
     engine_pointer->set_own_region_from(
         static_cast<std::size_t>(option(Option::kMmapThreshold)));
     show_stats = option(Option::kShowStats) != 0;
     stats_as_json = option(Option::kShowStats) == kStatsJson;
     verbose = option(Option::kVerbose) != 0;
-    cache_set_lanes(static_cast<std::size_t>(option(Option::kLanes)));
     const bool inspecting = inspect_read_settings();
     if (show_stats || verbose || inspecting) platform::keep_report_output();
     free_block_secret = random_secret();
-    cache_init(add_counters);
-    purger_configure(engine_pointer);
+    build_parts(config);
     state.store(BuildState::kReady, std::memory_order_release);
     // Only now: registering may itself call malloc.
     platform::set_fork_hooks(before_fork, after_fork, after_fork_in_child);
@@ -173,14 +235,17 @@ inline Engine& engine() noexcept {
 // For engine blocks, which may be big.
 void count_big(std::size_t bytes, bool allocation) noexcept {
   const auto signed_bytes = static_cast<long long>(bytes);
-  count_event(allocation ? signed_bytes : -signed_bytes, allocation);
+  caches->count_event(thread_cache(), allocation ? signed_bytes : -signed_bytes,
+                      allocation);
   const long long pending = thread_cache().counters.bytes;
-  if (pending >= kFlushBytes || pending <= -kFlushBytes) flush_counters();
+  if (pending >= kFlushBytes || pending <= -kFlushBytes) {
+    caches->flush_counters(thread_cache());
+  }
 }
 
 [[gnu::destructor]] void at_exit() {
   if (state.load(std::memory_order_acquire) != BuildState::kReady) return;
-  purger_stop();
+  purger->stop();
   if (show_stats) stats_as_json ? print_stats_json() : print_stats();
   inspect_at_exit();
 }
@@ -217,7 +282,8 @@ inline FreeBlock* checked_small_block(const SlabShape* slab,
                                             std::size_t size,
                                             bool zeroed) noexcept {
   engine();  // builds the heap on the first call
-  void* block = cache_pop_slow(size_class, kClassSizes[size_class]);
+  void* block =
+      caches->pop_slow(thread_cache(), size_class, kClassSizes[size_class]);
   if (block == nullptr) {
     if (verbose) say("rulloc: allocation failed\n");
     return nullptr;
@@ -228,7 +294,7 @@ inline FreeBlock* checked_small_block(const SlabShape* slab,
 
 inline void* allocate_small(std::size_t size_class, std::size_t size,
                             bool zeroed) noexcept {
-  void* block = cache_pop(size_class, kClassSizes[size_class]);
+  void* block = thread_cache().pop(size_class, kClassSizes[size_class]);
   if (block == nullptr) [[unlikely]] {
     return allocate_small_slow(size_class, size, zeroed);
   }
@@ -238,15 +304,16 @@ inline void* allocate_small(std::size_t size_class, std::size_t size,
 
 [[gnu::noinline]] void release_small_slow(const SlabShape* slab,
                                           FreeBlock* block) noexcept {
-  cache_push_slow(slab->size_class, slab->lane, block, slab->block_size);
+  caches->push_slow(thread_cache(), slab->size_class, slab->lane, block,
+                    slab->block_size);
   // Mostly a batch of half a class cache went back to the pools.
-  purger_note_freed(kCacheBytesPerClass / 2);
+  purger->note_freed(batch_bytes);
 }
 
 inline void release_small(const SlabShape* slab, void* pointer) noexcept {
   FreeBlock* block = checked_small_block(slab, pointer, "free");
-  if (!cache_push(slab->size_class, slab->lane, block, slab->block_size))
-      [[unlikely]] {
+  if (!thread_cache().push(slab->size_class, slab->lane, block,
+                           slab->block_size)) [[unlikely]] {
     release_small_slow(slab, block);
   }
 }
@@ -263,8 +330,8 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
     const std::size_t at_least = std::bit_ceil(size > align ? size : align);
     return allocate_small(class_for_request(at_least), size, zeroed);
   }
-  Allocation result =
-      laned.allocate(Layout{size, align}, zeroed, thread_lane(), "malloc");
+  Allocation result = laned.allocate(Layout{size, align}, zeroed,
+                                     caches->lane_of(thread_cache()), "malloc");
   if (result.ptr != nullptr) {
     count_big(result.size, true);
   } else if (verbose) {
@@ -276,7 +343,7 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
 // Every engine block that goes back, or the part of one a shrink cuts off.
 void release_big_bytes(std::size_t bytes) noexcept {
   count_big(bytes, false);
-  purger_note_freed(bytes);
+  purger->note_freed(bytes);
 }
 
 [[gnu::noinline]] void release_other(void* pointer) noexcept {
@@ -339,7 +406,7 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
     const std::size_t limit = laned.limit_for(size);
     wanted = size + size / 8 < limit ? size + size / 8 : limit;
   }
-  const std::size_t lane = thread_lane();
+  const std::size_t lane = caches->lane_of(thread_cache());
   Allocation result =
       laned.reallocate(pointer, Layout{old_size, kMallocAlign},
                        Layout{wanted, kMallocAlign}, lane, "realloc");
@@ -352,9 +419,9 @@ void* reallocate(void* pointer, std::size_t size) noexcept {
   count_big(result.size, true);
   // What a move or a shrink gave back.
   if (result.ptr != pointer) {
-    purger_note_freed(old_size);
+    purger->note_freed(old_size);
   } else if (result.size < old_size) {
-    purger_note_freed(old_size - result.size);
+    purger->note_freed(old_size - result.size);
   }
   return result.ptr;
 }
@@ -377,9 +444,9 @@ bool owns(const void* pointer) noexcept {
 
 std::size_t trim() noexcept {
   Engine& laned = engine();
-  cache_flush();
-  pool_trim();
-  return purge_free_slabs() + laned.trim();
+  caches->flush(thread_cache());
+  pools->trim();
+  return segments->purge_free_slabs() + laned.trim();
 }
 
 core::LanedEngine* built_engine() noexcept {
@@ -397,19 +464,44 @@ Counters read_counters() noexcept {
 
 std::size_t bucket_storage_bytes() noexcept { return sizeof(bucket_storage); }
 
-void before_thread_create() noexcept {
-  engine();  // so that the purger is configured
-  purger_before_thread_create();
+ProcessParts heap_parts() noexcept {
+  return {*segments, *pools, *caches, thread_cache()};
 }
 
-std::uint64_t purge_rounds() noexcept { return purger_rounds(); }
+void flush_own_counters() noexcept { caches->flush_counters(thread_cache()); }
+
+bool check_own_cache(base::Text& error, const char* whose) noexcept {
+  return ThreadCaches::check(thread_cache(), error, whose);
+}
+
+void before_thread_create() noexcept {
+  engine();  // so that the purger is built
+  purger->before_thread_create();
+}
+
+std::uint64_t purge_rounds() noexcept {
+  return built_engine() != nullptr ? purger->rounds() : 0;
+}
 
 bool set_purge_delay(long ms) noexcept {
   engine();
-  return purger_set_delay(ms);
+  return purger->set_delay(ms);
 }
 
-void set_lanes(std::size_t lanes) noexcept { cache_set_lanes(lanes); }
+void set_lanes(std::size_t count) noexcept {
+  engine();
+  caches->set_lanes(count);
+}
+
+std::size_t lane_count() noexcept {
+  engine();
+  return lanes;
+}
+
+std::size_t thread_lane() noexcept {
+  engine();
+  return caches->lane_of(thread_cache());
+}
 
 void set_mmap_threshold(std::size_t bytes) noexcept {
   engine().set_own_region_from(bytes);
@@ -417,20 +509,20 @@ void set_mmap_threshold(std::size_t bytes) noexcept {
 
 void set_trim_threshold(long long bytes) noexcept {
   engine();
-  purger_set_trim_threshold(bytes);
+  segments->set_max_dirty_slabs(dirty_slab_bound(purger->delay_ms(), bytes));
 }
 
 void get_stats(rulloc_malloc_stats* out) noexcept {
   Engine& laned = engine();
-  flush_counters();
+  caches->flush_counters(thread_cache());
   *out = rulloc_malloc_stats{};
   out->allocations = allocations.load(std::memory_order_relaxed);
   out->frees = frees.load(std::memory_order_relaxed);
   out->bytes_in_use = bytes_in_use.load(std::memory_order_relaxed);
   out->peak_bytes_in_use = peak_bytes_in_use.load(std::memory_order_relaxed);
-  const SegmentStats segments = segment_stats();
-  out->slab_bytes = segments.slabs_in_use * kSlabBytes;
-  out->segment_bytes = segments.segments * kSegmentBytes;
+  const SegmentStats slabs = segments->stats();
+  out->slab_bytes = slabs.slabs_in_use * kSlabBytes;
+  out->segment_bytes = slabs.segments * kSegmentBytes;
   out->mapped_bytes = out->slab_bytes;
   out->bucket_count = laned.bucket_count();
   for (std::size_t i = 0; i < out->bucket_count; ++i) {

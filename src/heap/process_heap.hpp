@@ -36,7 +36,13 @@ void before_thread_create() noexcept;
 std::uint64_t purge_rounds() noexcept;
 // mallopt()'s settings that mean something here; false when out of range.
 bool set_purge_delay(long ms) noexcept;
-void set_lanes(std::size_t lanes) noexcept;
+// M_ARENA_MAX: threads set up from now on keep to the first `count` lanes.
+void set_lanes(std::size_t count) noexcept;
+// The lanes the heap was built with: one per CPU (at most kMaxLanes), or
+// the option lanes.
+std::size_t lane_count() noexcept;
+// The calling thread's lane (it takes the least used one as it starts).
+std::size_t thread_lane() noexcept;
 // Blocks of at least `bytes` get a region of their own (M_MMAP_THRESHOLD).
 void set_mmap_threshold(std::size_t bytes) noexcept;
 // Free slabs beyond `bytes` are purged at once; -1: none is (options.hpp's

@@ -2,31 +2,14 @@
 
 #include <atomic>
 #include <bit>
-#include <mutex>
 
-#include "base/alignment.hpp"
 #include "base/spin_lock.hpp"
-#include "heap/class_pool.hpp"
 #include "heap/secure.hpp"
 #include "heap/size_classes.hpp"
-#include "platform/mutex.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::heap {
 namespace {
-
-// Up to this many free slabs keep their pages, so a program that frees and
-// allocates in turn does not fault the same pages in again. The purger
-// (purger.hpp) sets it.
-std::size_t max_dirty_slabs = 16;
-std::atomic<std::uint32_t> epoch{0};
-
-platform::Mutex lock;
-Segment* open_segments = nullptr;  // segments with at least one free slab
-std::atomic<Segment*> all_segments{nullptr};  // newest first, never shrinks
-std::size_t segment_count = 0;
-std::size_t slabs_in_use = 0;
-std::size_t dirty_slabs = 0;
 
 // A different key per segment, none of which gives away the secret.
 [[maybe_unused]] std::uintptr_t mix(std::uintptr_t value) noexcept {
@@ -45,32 +28,49 @@ std::size_t guard_bytes() noexcept {
 // Slab 0 holds the header; every other slab starts free.
 constexpr std::uint64_t kAllSlabs = ~std::uint64_t{1};
 
-void open(Segment* segment) noexcept {
+std::size_t map_index(const Segment* segment) noexcept {
+  return reinterpret_cast<std::uintptr_t>(segment) >> kSegmentShift;
+}
+
+void mark(const Segment* segment) noexcept {
+  const std::size_t index = map_index(segment);
+  segment_map[index / 64].fetch_or(std::uint64_t{1} << (index % 64),
+                                   std::memory_order_release);
+}
+
+void unmark(const Segment* segment) noexcept {
+  const std::size_t index = map_index(segment);
+  segment_map[index / 64].fetch_and(~(std::uint64_t{1} << (index % 64)),
+                                    std::memory_order_release);
+}
+
+std::size_t index_of(const Slab* slab) noexcept {
+  return static_cast<std::size_t>(slab - segment_of(slab)->slabs);
+}
+
+}  // namespace
+
+void Segments::add_open(Segment* segment) noexcept {
   segment->prev = nullptr;
-  segment->next = open_segments;
-  if (open_segments != nullptr) open_segments->prev = segment;
-  open_segments = segment;
+  segment->next = open_;
+  if (open_ != nullptr) open_->prev = segment;
+  open_ = segment;
   segment->open = true;
 }
 
-void close(Segment* segment) noexcept {
+void Segments::remove_open(Segment* segment) noexcept {
   if (segment->prev != nullptr) {
     segment->prev->next = segment->next;
   } else {
-    open_segments = segment->next;
+    open_ = segment->next;
   }
   if (segment->next != nullptr) segment->next->prev = segment->prev;
   segment->open = false;
 }
 
-void mark(const Segment* segment) noexcept {
-  const auto index = reinterpret_cast<std::uintptr_t>(segment) >> kSegmentShift;
-  segment_map[index / 64].fetch_or(std::uint64_t{1} << (index % 64),
-                                   std::memory_order_release);
-}
-
 // Aligned to its size, so a pointer's segment is its address rounded down.
-Segment* map_segment() noexcept {
+Segment* Segments::map_segment() noexcept {
+  if (segment_count_ >= max_segments_) return nullptr;
   const auto aligned = static_cast<std::byte*>(
       platform::map_aligned(kSegmentBytes, kSegmentBytes));
   if (aligned == nullptr) return nullptr;
@@ -88,20 +88,16 @@ Segment* map_segment() noexcept {
     }
   }
   mark(segment);
-  ++segment_count;
-  open(segment);
-  segment->older = all_segments.load(std::memory_order_relaxed);
-  all_segments.store(segment, std::memory_order_release);
+  ++segment_count_;
+  add_open(segment);
+  segment->older = all_.load(std::memory_order_relaxed);
+  all_.store(segment, std::memory_order_release);
   return segment;
-}
-
-std::size_t index_of(const Slab* slab) noexcept {
-  return static_cast<std::size_t>(slab - segment_of(slab)->slabs);
 }
 
 // Purges the dirty free slabs of one segment given back before `before`
 // (all when it is 0), a run of neighbours at a time.
-std::size_t purge(Segment* segment, std::uint32_t before = 0) noexcept {
+std::size_t Segments::purge(Segment* segment, std::uint32_t before) noexcept {
   std::size_t purged = 0;
   std::uint64_t dirty = segment->dirty_slabs;
   if (before != 0) {
@@ -120,18 +116,16 @@ std::size_t purge(Segment* segment, std::uint32_t before = 0) noexcept {
     purged += run * kSlabBytes;
     dirty &= run == 64 ? 0 : ~(((std::uint64_t{1} << run) - 1) << first);
   }
-  dirty_slabs -= purged / kSlabBytes;
+  dirty_slabs_ -= purged / kSlabBytes;
   segment->dirty_slabs &= ~purging;
   return purged;
 }
 
-}  // namespace
-
-Slab* take_slab(std::size_t size_class, std::size_t lane) noexcept {
-  std::lock_guard guard(lock);
+Slab* Segments::take_slab(std::size_t size_class, std::size_t lane) noexcept {
+  base::LockGuard guard(lock_);
   // A slab whose pages are still there costs no page faults and no memory.
-  Segment* segment = open_segments;
-  if (dirty_slabs > 0) {
+  Segment* segment = open_;
+  if (dirty_slabs_ > 0) {
     while ((segment->free_slabs & segment->dirty_slabs) == 0) {
       segment = segment->next;
     }
@@ -143,11 +137,11 @@ Slab* take_slab(std::size_t size_class, std::size_t lane) noexcept {
   if (choice == 0) choice = segment->free_slabs;
   const auto index = static_cast<std::size_t>(std::countr_zero(choice));
   const std::uint64_t bit = std::uint64_t{1} << index;
-  if ((segment->dirty_slabs & bit) != 0) --dirty_slabs;
+  if ((segment->dirty_slabs & bit) != 0) --dirty_slabs_;
   segment->free_slabs &= ~bit;
   segment->dirty_slabs &= ~bit;
-  if (segment->free_slabs == 0) close(segment);
-  ++slabs_in_use;
+  if (segment->free_slabs == 0) remove_open(segment);
+  ++slabs_in_use_;
 
   Slab* slab = &segment->slabs[index];
   *slab = Slab{};
@@ -163,64 +157,60 @@ Slab* take_slab(std::size_t size_class, std::size_t lane) noexcept {
   return slab;
 }
 
-void give_back_slab(Slab* slab) noexcept {
-  std::lock_guard guard(lock);
+void Segments::give_back_slab(Slab* slab) noexcept {
+  base::LockGuard guard(lock_);
   Segment* segment = segment_of(slab);
   const std::uint64_t bit = std::uint64_t{1} << index_of(slab);
   // From now on no pointer into this slab passes is_block_start().
   slab_shape(slab) = SlabShape{};
   segment->free_slabs |= bit;
   segment->dirty_slabs |= bit;
-  slab->freed_at = epoch.load(std::memory_order_relaxed);
-  --slabs_in_use;
-  if (!segment->open) open(segment);
-  if (++dirty_slabs > max_dirty_slabs) purge(segment);
+  slab->freed_at = epoch_.load(std::memory_order_relaxed);
+  --slabs_in_use_;
+  if (!segment->open) add_open(segment);
+  if (++dirty_slabs_ > max_dirty_slabs_) purge(segment);
 }
 
-std::size_t purge_free_slabs() noexcept {
-  std::lock_guard guard(lock);
+std::size_t Segments::purge_free_slabs() noexcept {
+  base::LockGuard guard(lock_);
   std::size_t purged = 0;
-  for (Segment* segment = open_segments; segment != nullptr;
-       segment = segment->next) {
+  for (Segment* segment = open_; segment != nullptr; segment = segment->next) {
     purged += purge(segment);
   }
   return purged;
 }
 
-void advance_purge_epoch() noexcept {
-  epoch.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::uint32_t purge_epoch() noexcept {
-  return epoch.load(std::memory_order_relaxed);
-}
-
-std::size_t purge_slabs_freed_before(std::uint32_t before) noexcept {
-  std::lock_guard guard(lock);
-  if (dirty_slabs == 0 || before == 0) return 0;
+std::size_t Segments::purge_slabs_freed_before(std::uint32_t before) noexcept {
+  base::LockGuard guard(lock_);
+  if (dirty_slabs_ == 0 || before == 0) return 0;
   std::size_t purged = 0;
-  for (Segment* segment = open_segments; segment != nullptr;
-       segment = segment->next) {
+  for (Segment* segment = open_; segment != nullptr; segment = segment->next) {
     purged += purge(segment, before);
   }
   return purged;
 }
 
-void set_max_dirty_slabs(std::size_t count) noexcept {
-  std::lock_guard guard(lock);
-  max_dirty_slabs = count;
+void Segments::set_max_dirty_slabs(std::size_t count) noexcept {
+  base::LockGuard guard(lock_);
+  max_dirty_slabs_ = count;
 }
 
-SegmentStats segment_stats() noexcept {
-  std::lock_guard guard(lock);
-  return {segment_count, slabs_in_use};
+SegmentStats Segments::stats() noexcept {
+  base::LockGuard guard(lock_);
+  return {segment_count_, slabs_in_use_, dirty_slabs_};
 }
 
-void lock_segments() noexcept { lock.lock(); }
-void unlock_segments() noexcept { lock.unlock(); }
-
-Segment* newest_segment() noexcept {
-  return all_segments.load(std::memory_order_acquire);
+void Segments::unmap_all() noexcept {
+  base::LockGuard guard(lock_);
+  Segment* segment = all_.exchange(nullptr, std::memory_order_acq_rel);
+  while (segment != nullptr) {
+    Segment* older = segment->older;
+    unmark(segment);
+    platform::unmap(segment, kSegmentBytes);
+    segment = older;
+  }
+  open_ = nullptr;
+  segment_count_ = slabs_in_use_ = dirty_slabs_ = 0;
 }
 
 namespace {
@@ -234,8 +224,8 @@ bool fail(base::Text& error, const Segment* segment, std::size_t slab,
 }
 
 // The shape a slab of `size_class` gets from take_slab().
-bool shape_is_sound(const SlabShape& shape) noexcept {
-  if (shape.size_class >= kClassCount || shape.lane >= kLanes) return false;
+bool shape_is_sound(const SlabShape& shape, std::size_t lanes) noexcept {
+  if (shape.size_class >= kClassCount || shape.lane >= lanes) return false;
   const std::size_t size = class_size(shape.size_class);
   return shape.block_size == size &&
          shape.reciprocal ==
@@ -246,11 +236,11 @@ bool shape_is_sound(const SlabShape& shape) noexcept {
 
 }  // namespace
 
-bool check_segments(base::Text& error) noexcept {
-  std::lock_guard guard(lock);
+bool Segments::check(base::Text& error, std::size_t lanes) noexcept {
+  base::LockGuard guard(lock_);
   std::size_t segments = 0, in_use = 0, dirty = 0, listed_open = 0;
-  for (const Segment* s = open_segments; s != nullptr; s = s->next) {
-    if (++listed_open > segment_count) {
+  for (const Segment* s = open_; s != nullptr; s = s->next) {
+    if (++listed_open > segment_count_) {
       return fail(error, s, 0, "the list of open segments has a cycle");
     }
     if (!s->open) return fail(error, s, 0, "listed as open but marked closed");
@@ -258,8 +248,8 @@ bool check_segments(base::Text& error) noexcept {
       return fail(error, s, 0, "broken links of the open segments");
     }
   }
-  for (const Segment* s = newest_segment(); s != nullptr; s = s->older) {
-    if (++segments > segment_count) {
+  for (const Segment* s = newest(); s != nullptr; s = s->older) {
+    if (++segments > segment_count_) {
       return fail(error, s, 0, "more segments than counted");
     }
     if (reinterpret_cast<std::uintptr_t>(s) % kSegmentBytes != 0 ||
@@ -286,7 +276,7 @@ bool check_segments(base::Text& error) noexcept {
         continue;
       }
       ++in_use;
-      if (!shape_is_sound(shape)) {
+      if (!shape_is_sound(shape, lanes)) {
         return fail(error, s, i,
                     "shape (block size, capacity, reciprocal, lane) does not "
                     "match its size class");
@@ -294,57 +284,49 @@ bool check_segments(base::Text& error) noexcept {
     }
     dirty += static_cast<std::size_t>(std::popcount(s->dirty_slabs));
   }
-  if (segments != segment_count) {
+  if (segments != segment_count_) {
     return fail(error, nullptr, 0, "fewer segments than counted");
   }
-  if (in_use != slabs_in_use) {
+  if (in_use != slabs_in_use_) {
     return fail(error, nullptr, 0, "slabs in use miscounted");
   }
-  if (dirty != dirty_slabs) {
+  if (dirty != dirty_slabs_) {
     return fail(error, nullptr, 0, "dirty free slabs miscounted");
   }
   return true;
 }
 
-namespace {
-
-// The segments' lock only if it is free now or soon (a signal handler's
-// way: the thread it interrupted may hold it).
-bool try_lock_briefly() noexcept {
+// With `try_only`, the lock only if it is free now or soon (a signal
+// handler's way: the thread it interrupted may hold it).
+bool Segments::lock_briefly(bool try_only) noexcept {
+  if (!try_only) {
+    lock_.lock();
+    return true;
+  }
   for (int spins = 0; spins < 4000; ++spins) {
-    if (lock.try_lock()) return true;
+    if (lock_.try_lock()) return true;
     base::cpu_relax();
   }
   return false;
 }
 
-}  // namespace
-
-bool view_segment(const Segment* segment, SegmentView* view,
-                  bool try_only) noexcept {
-  if (try_only) {
-    if (!try_lock_briefly()) return false;
-  } else {
-    lock.lock();
-  }
+bool Segments::view(const Segment* segment, SegmentView* view,
+                    bool try_only) noexcept {
+  if (!lock_briefly(try_only)) return false;
   view->free_slabs = segment->free_slabs;
   view->dirty_slabs = segment->dirty_slabs;
   for (std::size_t i = 0; i < kSlabsPerSegment; ++i) {
     view->shapes[i] = segment->shapes[i];
   }
-  lock.unlock();
+  lock_.unlock();
   return true;
 }
 
-bool slab_has_shape(const Slab* slab, const SlabShape& shape, bool try_only,
-                    bool* busy) noexcept {
-  if (try_only) {
-    if (!try_lock_briefly()) {
-      *busy = true;
-      return false;
-    }
-  } else {
-    lock.lock();
+bool Segments::slab_has_shape(const Slab* slab, const SlabShape& shape,
+                              bool try_only, bool* busy) noexcept {
+  if (!lock_briefly(try_only)) {
+    *busy = true;
+    return false;
   }
   const Segment* segment = segment_of(slab);
   const std::size_t index = static_cast<std::size_t>(slab - segment->slabs);
@@ -353,7 +335,7 @@ bool slab_has_shape(const Slab* slab, const SlabShape& shape, bool try_only,
       ((segment->free_slabs >> index) & 1) == 0 &&
       now.block_size == shape.block_size && now.capacity == shape.capacity &&
       now.size_class == shape.size_class && now.lane == shape.lane;
-  lock.unlock();
+  lock_.unlock();
   return same;
 }
 

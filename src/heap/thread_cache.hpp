@@ -17,15 +17,15 @@
 //         +--- lane pools ----------+   (one lock per class and lane)
 #pragma once
 
-#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 #include "base/text.hpp"
+#include "heap/class_pool.hpp"
 #include "heap/free_block.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
-#include "platform/per_thread.hpp"
 
 namespace rulloc::heap {
 
@@ -39,21 +39,32 @@ struct ClassCache {
   FreeBlock* head;
   std::uint32_t count;
   // Blocks the class may hold: 0 until the cache is set up and after the
-  // thread's exit hook, so a single compare sends those cases to the slow
-  // path.
+  // thread's exit, so a single compare sends those cases to the slow path.
   std::uint32_t limit;
 };
 
 enum class CacheState : unsigned char { kUnused, kActive, kGone };
 
-// Plain data in static TLS (one copy per thread): no constructor, no destructor
-// registration (which could call malloc), ready from the thread's first
-// instruction.
+// Secure mode: a free block whose canary changed was written after free.
+inline void check_untouched(const FreeBlock* block) noexcept {
+  if (!looks_free(block)) [[unlikely]] {
+    base::report_misuse("malloc", block, "free block written after free");
+  }
+}
+
+// One thread's cache: plain data, all zero until it is set up, so the
+// process heap keeps one copy per thread (platform/per_thread.hpp: no
+// constructor, no destructor registration, which could call malloc; ready
+// from the thread's first instruction). Its fast paths, pop() and push(), touch
+// only the cache itself and call nothing: anything unusual (empty or full
+// class, counters due, cache not set up) makes them return nullptr / false, and
+// the caller then takes the matching slow path of its ThreadCaches, out of
+// line.
 struct ThreadCache {
   ClassCache classes[kClassCount];
   ThreadCounters counters;
   std::uint32_t events;       // counted since the last flush of the counters
-  std::uint32_t flush_after;  // 0 until set up and after the exit hook
+  std::uint32_t flush_after;  // 0 until set up and after the thread's exit
   CacheState state;
   std::uint8_t lane;  // the lane of pools (and engine buckets) it uses
   // Per class: freed blocks of other lanes, on their way back.
@@ -63,132 +74,167 @@ struct ThreadCache {
   // short-lived thread does not carve (and give back) a thousand blocks for
   // its first few.
   std::uint16_t refill[kClassCount];
-  // Bytes of blocks in `classes` and `outbox` as last added to the
-  // process-wide figure (cache_bytes()), at the last flush of the counters.
+  // Bytes of blocks in `classes` and `outbox` as last added to the figure
+  // of all threads (ThreadCaches::cached_bytes()), at the last flush of the
+  // counters.
   long long published_bytes;
+
+  // A free block of `size_class` (counted as `bytes` allocated), or nullptr.
+  void* pop(std::size_t size_class, std::uint32_t bytes) noexcept {
+    ClassCache& cached = classes[size_class];
+    FreeBlock* block = cached.head;
+    if (block == nullptr || events >= flush_after) [[unlikely]] {
+      return nullptr;
+    }
+    FreeBlock* next = next_of(block);
+    cached.head = next;
+    // The next malloc of this class reads that block's link, and the
+    // program then writes it: fetching it now hides a cache miss (mostly a
+    // block another thread freed).
+    __builtin_prefetch(next, 1);
+    --cached.count;
+    if constexpr (kSecure) check_untouched(block);
+    block->canary = 0;
+    ++events;
+    ++counters.allocations;
+    counters.bytes += bytes;
+    return block;
+  }
+
+  // Keeps a checked, freed block of `size_class` from a slab of `lane`
+  // (counted as `bytes` freed), or returns false.
+  bool push(std::size_t size_class, std::size_t block_lane, FreeBlock* block,
+            std::uint32_t bytes) noexcept {
+    ClassCache& cached = classes[size_class];
+    if (cached.count >= cached.limit || events >= flush_after ||
+        block_lane != lane) [[unlikely]] {
+      return false;
+    }
+    set_next(block, cached.head);
+    block->canary = canary_of(block);
+    cached.head = block;
+    ++cached.count;
+    ++events;
+    ++counters.frees;
+    counters.bytes -= bytes;
+    return true;
+  }
 };
 
-// Each thread's copy of it (platform/per_thread.hpp): reached only through
-// thread_cache().
-extern RULLOC_PER_THREAD ThreadCache per_thread_cache;
-inline ThreadCache& thread_cache() noexcept {
-  return platform::this_thread(per_thread_cache);
-}
+struct CacheConfig {
+  // Blocks a class keeps: this many bytes' worth, at least 2 blocks, at
+  // most 2048.
+  std::size_t bytes_per_class = 32 * 1024;
+  // A thread's first refill of a class takes this many blocks (or half the
+  // class's limit, when smaller).
+  std::uint32_t first_refill = 16;
+  // Counters go to the process-wide ones every this many events, so the
+  // fast path touches no shared cache line.
+  std::uint32_t flush_every = 1024;
+  // What to call with a thread's counters to add them to the heap's
+  // (nullptr: they are dropped).
+  void (*add_counters)(const ThreadCounters&) = nullptr;
+  // Called once as each thread's cache is set up (the process heap arranges
+  // for exit() at the thread's exit there); nullptr: nothing.
+  void (*on_setup)(ThreadCache* cache) = nullptr;
+  // Called at the end of each flush of a cache's counters, which its own
+  // thread does between two operations on it (the process heap answers
+  // another thread's rulloc_check there, cache_checks.hpp); nullptr:
+  // nothing.
+  void (*after_flush)(ThreadCache* cache) = nullptr;
+};
 
-// Blocks a class keeps: kCacheBytesPerClass worth, at least 2 blocks, at
-// most 2048.
-inline constexpr std::size_t kCacheBytesPerClass = 32 * 1024;
-constexpr std::size_t cache_capacity(std::size_t size_class) noexcept {
-  const std::size_t blocks = kCacheBytesPerClass / class_size(size_class);
-  return blocks < 2 ? 2 : (blocks > 2048 ? 2048 : blocks);
-}
+// The thread caches of one heap: their slow paths, which move blocks to and
+// from the class pools in batches, and what all its threads share (lanes'
+// users, live threads, bytes cached). Blocks are handed out nullptr when
+// the kernel gives no memory.
+class ThreadCaches {
+ public:
+  ThreadCaches(ClassPools& pools, CacheConfig config) noexcept
+      : pools_(pools), config_(config), lanes_in_use_(pools.lanes()) {}
+  ThreadCaches(const ThreadCaches&) = delete;
+  ThreadCaches& operator=(const ThreadCaches&) = delete;
 
-// The fast paths below touch only this thread's cache and counters, and
-// call nothing: anything unusual (empty or full class, counters due, cache
-// not set up) makes them return nullptr / false, and the caller then takes
-// the matching slow path, out of line.
+  ClassPools& pools() const noexcept { return pools_; }
+  // Blocks class `size_class` keeps.
+  std::uint32_t capacity(std::size_t size_class) const noexcept;
 
-// Secure mode: a free block whose canary changed was written after free.
-inline void check_untouched(const FreeBlock* block) noexcept {
-  if (!looks_free(block)) [[unlikely]] {
-    base::report_misuse("malloc", block, "free block written after free");
+  // ThreadCache::pop() and push() for any case.
+  void* pop_slow(ThreadCache& cache, std::size_t size_class,
+                 std::uint32_t bytes) noexcept;
+  void push_slow(ThreadCache& cache, std::size_t size_class, std::size_t lane,
+                 FreeBlock* block, std::uint32_t bytes) noexcept;
+
+  // The lane of `cache`: a thread takes the least used lane as it sets its
+  // cache up (lane 0 when it cannot be set up).
+  std::size_t lane_of(ThreadCache& cache) noexcept {
+    if (cache.state != CacheState::kActive) [[unlikely]] {
+      return lane_slow(cache);
+    }
+    return cache.lane;
   }
-}
 
-// A free block of `size_class` (counted as `bytes` allocated), or nullptr.
-inline void* cache_pop(std::size_t size_class, std::uint32_t bytes) noexcept {
-  ThreadCache& cache = thread_cache();
-  ClassCache& cached = cache.classes[size_class];
-  FreeBlock* block = cached.head;
-  if (block == nullptr || cache.events >= cache.flush_after) [[unlikely]] {
-    return nullptr;
+  // Counts an allocation or free done outside the cache (engine blocks).
+  void count_event(ThreadCache& cache, long long bytes,
+                   bool allocation) noexcept;
+  // Adds the cache's counters to the heap's now.
+  void flush_counters(ThreadCache& cache) noexcept;
+  // Forgets what the cache counted since the last flush.
+  static void discard_counters(ThreadCache& cache) noexcept;
+  // Gives the cached blocks back to the pools.
+  void flush(ThreadCache& cache) noexcept;
+  // The thread's exit: everything back to the pools, its lane left, its
+  // counters flushed; from then on its blocks and counts go straight
+  // through (one block at a time).
+  void exit(ThreadCache& cache) noexcept;
+
+  // Threads that allocated and have not exited (threads that never
+  // allocated are not counted).
+  long live_threads() const noexcept {
+    return live_threads_.load(std::memory_order_relaxed);
   }
-  FreeBlock* next = next_of(block);
-  cached.head = next;
-  // The next malloc of this class reads that block's link, and the program
-  // then writes it: fetching it now hides a cache miss (mostly a block
-  // another thread freed).
-  __builtin_prefetch(next, 1);
-  --cached.count;
-  if constexpr (kSecure) check_untouched(block);
-  block->canary = 0;
-  ++cache.events;
-  ++cache.counters.allocations;
-  cache.counters.bytes += bytes;
-  return block;
-}
-
-// Keeps a checked, freed block of `size_class` from a slab of `lane`
-// (counted as `bytes` freed), or returns false.
-inline bool cache_push(std::size_t size_class, std::size_t lane,
-                       FreeBlock* block, std::uint32_t bytes) noexcept {
-  ThreadCache& cache = thread_cache();
-  ClassCache& cached = cache.classes[size_class];
-  if (cached.count >= cached.limit || cache.events >= cache.flush_after ||
-      lane != cache.lane) [[unlikely]] {
-    return false;
+  // Threads set up from now on take one of the first `lanes` lanes (1 to
+  // pools().lanes(); mallopt's M_ARENA_MAX).
+  void set_lanes(std::size_t lanes) noexcept;
+  std::size_t lanes_in_use() const noexcept {
+    return lanes_in_use_.load(std::memory_order_relaxed);
   }
-  set_next(block, cached.head);
-  block->canary = canary_of(block);
-  cached.head = block;
-  ++cached.count;
-  ++cache.events;
-  ++cache.counters.frees;
-  cache.counters.bytes -= bytes;
-  return true;
-}
+  // In a child after fork(): only `survivor`'s thread came along.
+  void after_fork_in_child(const ThreadCache& survivor) noexcept;
 
-// The slow paths: cache_pop() and cache_push() for any case. Blocks come
-// from and go to the class pools in batches; nullptr when the kernel gives
-// no memory.
-void* cache_pop_slow(std::size_t size_class, std::uint32_t bytes) noexcept;
-void cache_push_slow(std::size_t size_class, std::size_t lane, FreeBlock* block,
-                     std::uint32_t bytes) noexcept;
+  // The live heap, on demand (heap/inspect.cpp). Bytes of free blocks held
+  // in all threads' caches and outboxes, as each thread last reported them
+  // (with its counters: every flush_every of its calls, and at its exit).
+  std::size_t cached_bytes() const noexcept;
+  // Threads on `lane` now.
+  unsigned lane_users(std::size_t lane) const noexcept;
+  // Checks one cache and outbox, which must be the calling thread's
+  // (another thread's changes without a lock): each list as long as
+  // counted, every block a free block (its canary) at a block start of a
+  // slab of its class, of the cache's lane in `classes`. A violation names
+  // the cache as `whose` ("this thread's") cache or outbox, its lane and
+  // class.
+  static bool check(const ThreadCache& cache, base::Text& error,
+                    const char* whose = "this thread's") noexcept;
 
-// The lane of this thread: a thread takes the least used lane as it sets its
-// caches up (lane 0 when it cannot be set up).
-std::size_t thread_lane_slow() noexcept;
-inline std::size_t thread_lane() noexcept {
-  if (thread_cache().state != CacheState::kActive) [[unlikely]] {
-    return thread_lane_slow();
-  }
-  return thread_cache().lane;
-}
+ private:
+  bool ready(ThreadCache& cache) noexcept;
+  std::size_t lane_slow(ThreadCache& cache) noexcept;
+  std::uint8_t join_lane() noexcept;
+  void give_outbox(ClassCache& outbox) noexcept;
 
-// Counts an allocation or free done outside the cache (engine blocks).
-void count_event(long long bytes, bool allocation) noexcept;
-
-// Once, before any thread uses a cache: what to call with counters to add
-// them to the process-wide ones.
-void cache_init(void (*on_flush)(const ThreadCounters&)) noexcept;
-// Adds this thread's counters to the process-wide ones now.
-void flush_counters() noexcept;
-// Threads that allocated and have not exited (threads that never allocated
-// are not counted). The purger leaves when none is left, so that a program
-// whose last thread calls pthread_exit() still ends.
-long cache_live_threads() noexcept;
-// Threads set up from now on take one of the first `lanes` lanes (1 to
-// kLanes; mallopt's M_ARENA_MAX).
-void cache_set_lanes(std::size_t lanes) noexcept;
-// In a child after fork(): only the calling thread came along.
-void cache_after_fork_in_child() noexcept;
-// Forgets what this thread counted since the last flush.
-void discard_counters() noexcept;
-// Gives this thread's cached blocks back to the pools.
-void cache_flush() noexcept;
-
-// The live heap, on demand (heap/inspect.cpp). Bytes of free blocks held
-// in all threads' caches and outboxes, as each thread last reported them
-// (with its counters: every 1024 of its calls, and at its exit).
-std::size_t cache_bytes() noexcept;
-// Threads on `lane` now.
-unsigned cache_lane_users(std::size_t lane) noexcept;
-// Checks the calling thread's own cache and outbox (another thread's is
-// out of reach: it changes without a lock; cache_checks.hpp asks that
-// thread to check its own): each list as long as counted, every block a
-// free block (its canary) at a block start of a slab of its class, of the
-// thread's lane in `classes`. A violation names the cache as `whose`
-// ("this thread's") cache or outbox, its lane and class.
-bool check_own_cache(base::Text& error, const char* whose) noexcept;
+  ClassPools& pools_;
+  const CacheConfig config_;
+  // Threads whose cache is set up and whose exit has not come yet.
+  std::atomic<long> live_threads_{0};
+  // Threads on each lane. A new thread takes the least used lane, so a
+  // program that replaces its threads keeps to as few lanes (and as few
+  // half-used slabs) as it has threads at a time.
+  std::atomic<unsigned> lane_users_[kMaxLanes] = {};
+  // How many lanes new threads choose from (mallopt's M_ARENA_MAX).
+  std::atomic<std::size_t> lanes_in_use_;
+  // Bytes in every thread's cache and outbox, as last published.
+  std::atomic<long long> cached_bytes_{0};
+};
 
 }  // namespace rulloc::heap

@@ -173,6 +173,19 @@ void* run_thread(void* body) noexcept {
 
 }  // namespace
 
+// The affinity mask, not sysconf(_SC_NPROCESSORS_ONLN): glibc may read a
+// file for that, and a C library is free to allocate there, while the heap
+// asks this as it is built. A mask too small for the machine (more than
+// 1024 CPUs) means many.
+unsigned cpu_count() noexcept {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+    return errno == EINVAL ? CPU_SETSIZE : 1;
+  }
+  const int count = CPU_COUNT(&set);
+  return count > 0 ? static_cast<unsigned>(count) : 1;
+}
+
 bool start_thread(void (*body)(), const char* name) noexcept {
   // The thread inherits the mask it is created with: all blocked.
   sigset_t all, old;

@@ -100,6 +100,10 @@ bool random_bytes(void* out, std::size_t length) noexcept;
 // such programs.
 long environment(const char* name, char* out, std::size_t size) noexcept;
 
+// The CPUs this process may run on (at least 1), without allocating: how
+// many lanes the process heap builds.
+unsigned cpu_count() noexcept;
+
 // Starts a thread of rulloc's own that runs `body` once, then ends: detached
 // (nobody waits for it), with a small stack (64 KiB: its loop calls nothing
 // deep), every signal blocked so that it never takes one of the program's,

@@ -292,6 +292,17 @@ void name_thread(HANDLE thread, const char* name) noexcept {
 
 }  // namespace
 
+// Every processor group's, not only the one the process started in.
+unsigned cpu_count() noexcept {
+  const DWORD count = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+  if (count > 0) return static_cast<unsigned>(count);
+  SYSTEM_INFO info;
+  GetSystemInfo(&info);
+  return info.dwNumberOfProcessors > 0
+             ? static_cast<unsigned>(info.dwNumberOfProcessors)
+             : 1;
+}
+
 bool start_thread(void (*body)(), const char* name) noexcept {
   HANDLE thread = CreateThread(nullptr, 64 * 1024, run_thread,
                                reinterpret_cast<void*>(body),

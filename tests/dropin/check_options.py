@@ -254,8 +254,8 @@ BAD = {
         "(0 to 86400000), using 1000",
         "rulloc: option purge_delay_ms=1000 (default)"),
     "over_range_keeps_options": (
-        {"RULLOC_OPTIONS": "lanes=2", "RULLOC_LANES": "5"},
-        "rulloc: RULLOC_LANES=5: out of range (1 to 4), using 2",
+        {"RULLOC_OPTIONS": "lanes=2", "RULLOC_LANES": "17"},
+        "rulloc: RULLOC_LANES=17: out of range (0 to 16), using 2",
         "rulloc: option lanes=2 (RULLOC_OPTIONS)"),
     "bad_enum": (
         {"RULLOC_SHOW_STATS": "xml"},

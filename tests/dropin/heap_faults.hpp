@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "heap/inspect.hpp"
 #include "heap/slab.hpp"
 #include "heap/thread_cache.hpp"
 
@@ -37,7 +38,8 @@ inline void restore_link(void* block, std::uintptr_t link) {
 // `size_class` (which must hold one): a block that is no free block.
 // Returns the canary for restore_cached_block().
 inline std::uintptr_t break_cached_block(std::size_t size_class) {
-  heap::FreeBlock* block = heap::thread_cache().classes[size_class].head;
+  heap::FreeBlock* block =
+      heap::heap_parts().own_cache.classes[size_class].head;
   const std::uintptr_t canary = block->canary;
   block->canary = 0;
   return canary;
@@ -45,7 +47,7 @@ inline std::uintptr_t break_cached_block(std::size_t size_class) {
 
 inline void restore_cached_block(std::size_t size_class,
                                  std::uintptr_t canary) {
-  heap::thread_cache().classes[size_class].head->canary = canary;
+  heap::heap_parts().own_cache.classes[size_class].head->canary = canary;
 }
 
 }  // namespace rulloc::test_faults

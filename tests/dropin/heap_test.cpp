@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "heap/class_pool.hpp"
 #include "heap/process_heap.hpp"
+#include "platform/platform.hpp"
 #include "rulloc/malloc.h"
 
 namespace {
@@ -262,14 +264,18 @@ TEST(ProcessHeap, FailedReallocateLeavesTheBlockValid) {
 
 TEST(ProcessHeap, StatsCountersMove) {
   const rulloc_malloc_stats s0 = stats();
-  // Four lanes of one engine bucket, the big-block bucket, the dynamic one.
-  EXPECT_EQ(s0.bucket_count, 6u);
+  // One engine bucket per lane (one per CPU), the big-block bucket, the
+  // dynamic one.
+  const std::size_t lanes = heap::lane_count();
+  EXPECT_EQ(lanes, std::min<std::size_t>(rulloc::platform::cpu_count(),
+                                         heap::kMaxLanes));
+  EXPECT_EQ(s0.bucket_count, lanes + 2);
   ASSERT_LE(s0.bucket_count, std::size(s0.buckets));
   EXPECT_EQ(s0.buckets[s0.bucket_count - 1].limit, SIZE_MAX);
-  for (std::size_t i = 1; i < 4; ++i) {
+  for (std::size_t i = 1; i < lanes; ++i) {
     EXPECT_EQ(s0.buckets[i - 1].limit, s0.buckets[i].limit);
   }
-  for (std::size_t i = 4; i < s0.bucket_count; ++i) {
+  for (std::size_t i = lanes; i < s0.bucket_count; ++i) {
     EXPECT_LT(s0.buckets[i - 1].limit, s0.buckets[i].limit);
   }
 
@@ -373,10 +379,10 @@ TEST(ProcessHeap, ThreadsUseDifferentEngineLanes) {
   for (auto& thread : threads) thread.join();
   const rulloc_malloc_stats held = stats();
   std::size_t lanes_used = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
+  for (std::size_t i = 0; i < heap::lane_count(); ++i) {
     lanes_used += held.buckets[i].blocks > held.buckets[i].free_blocks;
   }
-  EXPECT_GE(lanes_used, 2u);
+  EXPECT_GE(lanes_used, std::min<std::size_t>(2, heap::lane_count()));
   for (int t = 0; t < kThreads; ++t) {
     void* block = blocks[static_cast<std::size_t>(t)];
     ASSERT_NE(block, nullptr);
@@ -465,7 +471,9 @@ TEST(ProcessHeap, PrintStatsWritesRullocLines) {
     start = end + 1;
     ++lines;
   }
-  EXPECT_EQ(lines, 8u);  // the totals, the slabs and one line per bucket
+  // The totals, the slabs and one line per bucket: a lane's each, the
+  // big-block bucket's, the dynamic one's.
+  EXPECT_EQ(lines, 2 + heap::lane_count() + 2);
 }
 
 // Threads allocate blocks and hand them to the next thread, which checks and

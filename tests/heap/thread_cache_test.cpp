@@ -1,0 +1,291 @@
+// Thread caches (heap/thread_cache.hpp) on private pools: refills that
+// start small and double up to half the limit, a full class giving half
+// back, the outbox for blocks of other lanes, counters flushed every
+// flush_every events, lanes chosen and limited, exit giving everything
+// back, and threads that free each other's blocks.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "heap/class_pool.hpp"
+#include "heap/size_classes.hpp"
+#include "heap/slab.hpp"
+#include "heap/thread_cache.hpp"
+#include "parts.hpp"
+
+namespace {
+
+namespace heap = rulloc::heap;
+using heap::testing::Message;
+using heap::testing::PrivatePools;
+
+constexpr std::size_t kClass = 0;  // 16 bytes
+constexpr std::uint32_t kBytes = 16;
+
+// 1 KiB per class: 64 blocks of 16 bytes; refills of 4, 8, 16, 32.
+constexpr heap::CacheConfig kSmall{
+    .bytes_per_class = 1024, .first_refill = 4, .flush_every = 8};
+
+// Counters never due: the fast paths go on until a class is empty or full.
+constexpr heap::CacheConfig kNoFlush{
+    .bytes_per_class = 1024, .first_refill = 4, .flush_every = 1u << 30};
+
+// A ThreadCache as the process heap's starts: all zero.
+struct Cache : heap::ThreadCache {
+  Cache() : heap::ThreadCache{} {}
+};
+
+struct Parts {
+  explicit Parts(std::size_t lanes, heap::CacheConfig config = kSmall)
+      : pools({.lanes = lanes}), caches(pools.pools, config) {}
+  PrivatePools pools;
+  heap::ThreadCaches caches;
+  std::size_t slabs_in_use() { return pools.segments.stats().slabs_in_use; }
+};
+
+void* pop(Parts& p, heap::ThreadCache& cache) {
+  void* block = cache.pop(kClass, kBytes);
+  return block != nullptr ? block : p.caches.pop_slow(cache, kClass, kBytes);
+}
+
+void push(Parts& p, heap::ThreadCache& cache, void* pointer) {
+  auto* block = static_cast<heap::FreeBlock*>(pointer);
+  const heap::SlabShape* shape = heap::shape_of(block);
+  if (!cache.push(shape->size_class, shape->lane, block, shape->block_size)) {
+    p.caches.push_slow(cache, shape->size_class, shape->lane, block,
+                       shape->block_size);
+  }
+}
+
+TEST(ThreadCache, NothingIsCachedBeforeTheFirstSlowPath) {
+  Parts p(1);
+  Cache cache;
+  EXPECT_EQ(cache.pop(kClass, kBytes), nullptr);
+  EXPECT_EQ(p.caches.live_threads(), 0);
+  void* block = pop(p, cache);
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(p.caches.live_threads(), 1);
+  EXPECT_EQ(cache.classes[kClass].limit, 64u);
+  EXPECT_EQ(p.caches.capacity(kClass), 64u);
+  EXPECT_EQ(p.caches.capacity(heap::kClassCount - 1), 2u);  // at least 2
+  push(p, cache, block);
+  p.caches.exit(cache);
+}
+
+TEST(ThreadCache, RefillsStartSmallAndDoubleUpToHalfTheLimit) {
+  Parts p(1, kNoFlush);
+  Cache cache;
+  std::vector<void*> out;
+  for (std::uint32_t expected : {4u, 8u, 16u, 32u, 32u}) {
+    ASSERT_EQ(cache.classes[kClass].count, 0u);
+    ASSERT_EQ(cache.pop(kClass, kBytes), nullptr);  // empty: the slow path
+    out.push_back(p.caches.pop_slow(cache, kClass, kBytes));
+    // The refill took `expected` blocks, one of them handed out.
+    EXPECT_EQ(cache.classes[kClass].count, expected - 1);
+    while (void* block = cache.pop(kClass, kBytes)) out.push_back(block);
+  }
+  EXPECT_EQ(out.size(), 4u + 8 + 16 + 32 + 32);
+  for (void* block : out) push(p, cache, block);
+  p.caches.exit(cache);
+}
+
+TEST(ThreadCache, AFullClassGivesHalfBack) {
+  Parts p(1, kNoFlush);
+  Cache cache;
+  std::vector<void*> out;
+  for (int i = 0; i < 100; ++i) out.push_back(pop(p, cache));
+  while (cache.classes[kClass].count > 0) {
+    out.push_back(pop(p, cache));
+  }
+  for (void* block : out) {
+    const std::uint32_t before = cache.classes[kClass].count;
+    push(p, cache, block);
+    ASSERT_LE(cache.classes[kClass].count, 64u);
+    if (before == 64) {
+      EXPECT_EQ(cache.classes[kClass].count, 33u);  // 32 went back, 1 came
+    }
+  }
+  Message message;
+  EXPECT_TRUE(heap::ThreadCaches::check(cache, message.out)) << message.str();
+  p.caches.exit(cache);
+  EXPECT_EQ(cache.classes[kClass].count, 0u);
+}
+
+TEST(ThreadCache, BlocksOfAnotherLaneWaitInTheOutbox) {
+  Parts p(2);
+  Cache owner, other;
+  void* first = pop(p, owner);
+  pop(p, other);  // sets it up: the least used lane is the other one
+  ASSERT_EQ(owner.lane, 0u);
+  ASSERT_EQ(other.lane, 1u);
+  EXPECT_EQ(p.caches.lane_users(0), 1u);
+  EXPECT_EQ(p.caches.lane_users(1), 1u);
+  auto* block = static_cast<heap::FreeBlock*>(first);
+  EXPECT_FALSE(other.push(kClass, 0, block, kBytes));  // not its lane
+  p.caches.push_slow(other, kClass, 0, block, kBytes);
+  EXPECT_EQ(other.outbox[kClass].count, 1u);
+  EXPECT_EQ(other.outbox[kClass].head, block);
+  // Never handed out by the other thread.
+  std::vector<void*> taken;
+  for (int i = 0; i < 200; ++i) {
+    void* b = pop(p, other);
+    EXPECT_NE(b, first);
+    taken.push_back(b);
+  }
+  Message message;
+  EXPECT_TRUE(heap::ThreadCaches::check(other, message.out)) << message.str();
+  // Half a cache of them goes back at once, to the owner's pool.
+  std::vector<void*> owners;
+  for (int i = 0; i < 40; ++i) owners.push_back(pop(p, owner));
+  for (void* b : owners) {
+    p.caches.push_slow(other, kClass, 0, static_cast<heap::FreeBlock*>(b),
+                       kBytes);
+    ASSERT_LT(other.outbox[kClass].count, 32u);
+  }
+  p.caches.exit(other);  // the rest of the outbox too
+  EXPECT_EQ(other.outbox[kClass].count, 0u);
+  // The owner's lane finds its block again in its pool.
+  bool found = false;
+  for (int i = 0; i < 2000 && !found; ++i) {
+    heap::FreeBlock* chain = nullptr;
+    if (p.pools.pools.take(0, kClass, 1, &chain) == 0) break;
+    found = chain == block;
+  }
+  EXPECT_TRUE(found);
+  p.caches.exit(owner);
+}
+
+TEST(ThreadCache, CountersGoToTheHeapEveryFlushEvery) {
+  static std::atomic<std::size_t> allocations{0}, frees{0};
+  static std::atomic<long long> bytes{0};
+  allocations = 0;
+  frees = 0;
+  bytes = 0;
+  heap::CacheConfig config = kSmall;
+  config.add_counters = [](const heap::ThreadCounters& c) {
+    allocations += c.allocations;
+    frees += c.frees;
+    bytes += c.bytes;
+  };
+  Parts p(1, config);
+  Cache cache;
+  std::vector<void*> out;
+  // Counted in the cache until 8 are due; the next call (on the slow path)
+  // adds them to the heap's.
+  for (int i = 0; i < 8; ++i) out.push_back(pop(p, cache));
+  EXPECT_EQ(allocations.load(), 0u);
+  EXPECT_EQ(cache.counters.allocations, 8u);
+  out.push_back(pop(p, cache));
+  EXPECT_EQ(allocations.load(), 9u);
+  EXPECT_EQ(bytes.load(), 9 * 16);
+  EXPECT_EQ(cache.counters.allocations, 0u);
+  for (void* b : out) push(p, cache, b);
+  EXPECT_EQ(frees.load(), 9u);
+  EXPECT_EQ(bytes.load(), 0);
+  // Cached bytes are published with the counters.
+  EXPECT_EQ(p.caches.cached_bytes(), cache.classes[kClass].count * 16u);
+  p.caches.exit(cache);
+  EXPECT_EQ(p.caches.cached_bytes(), 0u);
+}
+
+TEST(ThreadCache, NewThreadsTakeTheLeastUsedOfTheLanesAllowed) {
+  Parts p(4);
+  std::vector<Cache> caches(8);
+  for (Cache& cache : caches) EXPECT_LT(p.caches.lane_of(cache), 4u);
+  for (std::size_t lane = 0; lane < 4; ++lane) {
+    EXPECT_EQ(p.caches.lane_users(lane), 2u) << lane;
+  }
+  p.caches.set_lanes(1);  // mallopt(M_ARENA_MAX, 1)
+  Cache late;
+  EXPECT_EQ(p.caches.lane_of(late), 0u);
+  EXPECT_EQ(p.caches.lane_users(0), 3u);
+  p.caches.set_lanes(0);
+  EXPECT_EQ(p.caches.lanes_in_use(), 1u);
+  p.caches.set_lanes(100);
+  EXPECT_EQ(p.caches.lanes_in_use(), 4u);
+  for (Cache& cache : caches) p.caches.exit(cache);
+  p.caches.exit(late);
+  for (std::size_t lane = 0; lane < 4; ++lane) {
+    EXPECT_EQ(p.caches.lane_users(lane), 0u);
+  }
+  EXPECT_EQ(p.caches.live_threads(), 0);
+}
+
+TEST(ThreadCache, ExitGivesEverythingBackAndLaterCallsGoStraightThrough) {
+  Parts p(2);
+  Cache cache;
+  std::vector<void*> out;
+  for (std::size_t c = 0; c < 8; ++c) {
+    for (int i = 0; i < 50; ++i) {
+      void* b = cache.pop(c, 16);
+      out.push_back(b != nullptr ? b : p.caches.pop_slow(cache, c, 16));
+    }
+  }
+  for (void* b : out) push(p, cache, b);
+  EXPECT_GT(p.slabs_in_use(), 0u);
+  p.caches.exit(cache);
+  EXPECT_EQ(cache.state, heap::CacheState::kGone);
+  EXPECT_EQ(p.caches.live_threads(), 0);
+  p.pools.pools.trim();
+  EXPECT_EQ(p.slabs_in_use(), 0u);
+  // After its exit a thread still allocates and frees, one block at a time.
+  void* late = pop(p, cache);
+  ASSERT_NE(late, nullptr);
+  EXPECT_EQ(cache.classes[kClass].count, 0u);
+  EXPECT_EQ(cache.pop(kClass, kBytes), nullptr);
+  push(p, cache, late);
+  EXPECT_EQ(cache.classes[kClass].count, 0u);
+  p.pools.pools.trim();
+  EXPECT_EQ(p.slabs_in_use(), 0u);
+}
+
+// Threads of their own caches on two lanes free each other's blocks, then
+// exit: every block is back in its slab and every slab empty.
+TEST(ThreadCache, ThreadsFreeEachOthersBlocksThenExit) {
+  Parts p(2);
+  std::mutex handed_lock;
+  std::vector<void*> handed;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Cache cache;
+      for (int round = 0; round < 100; ++round) {
+        std::vector<void*> mine;
+        for (int i = 0; i < 100; ++i) {
+          const std::size_t c = static_cast<std::size_t>(t + i) % 6;
+          void* b = cache.pop(c, 16);
+          if (b == nullptr) b = p.caches.pop_slow(cache, c, 16);
+          ASSERT_NE(b, nullptr);
+          mine.push_back(b);
+        }
+        std::vector<void*> theirs;
+        {
+          std::lock_guard guard(handed_lock);
+          theirs.swap(handed);
+          handed.insert(handed.end(), mine.begin() + 50, mine.end());
+        }
+        mine.resize(50);
+        for (void* b : mine) push(p, cache, b);
+        for (void* b : theirs) push(p, cache, b);
+      }
+      Message message;
+      EXPECT_TRUE(heap::ThreadCaches::check(cache, message.out))
+          << message.str();
+      p.caches.exit(cache);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  Cache last;
+  for (void* b : handed) push(p, last, b);
+  p.caches.exit(last);
+  EXPECT_EQ(p.caches.live_threads(), 0);
+  Message message;
+  EXPECT_TRUE(p.pools.pools.check(message.out)) << message.str();
+  p.pools.pools.trim();
+  EXPECT_EQ(p.slabs_in_use(), 0u);
+}
+
+}  // namespace
