@@ -51,6 +51,7 @@ enum class Option : unsigned char {
   kCheckAtExit,
   kDumpSignal,
   kLanes,
+  kThreadCacheBytes,
   kLargeCacheBytes,
   kMmapThreshold,
   kTrimThreshold,
@@ -83,6 +84,10 @@ inline constexpr OptionSpec kOptionTable[] = {
     {"lanes", "RULLOC_LANES", OptionKind::kNumber, 0, 0, 16, nullptr, 0,
      "lanes of slab pools and engine buckets threads are spread over (0: "
      "one per CPU), at most 16; mallopt's M_ARENA_MAX lowers it later"},
+    {"thread_cache_bytes", "RULLOC_THREAD_CACHE_BYTES", OptionKind::kBytes,
+     32 * 1024, 0, kMiB, nullptr, 0,
+     "free blocks each thread keeps per size class, in bytes (at least 2 "
+     "blocks, at most 2048)"},
     {"large_cache_bytes", "RULLOC_LARGE_CACHE_BYTES", OptionKind::kBytes,
      64 * kMiB, 0, 1ll << 40, nullptr, 0,
      "emptied large regions kept for reuse, in bytes (0: none)"},

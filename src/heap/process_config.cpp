@@ -38,7 +38,8 @@ ProcessHeapConfig process_heap_config() noexcept {
   config.lanes = lanes < kMaxLanes ? lanes : kMaxLanes;
   config.pools.lanes = config.lanes;
   config.pools.keep_empty = 1;
-  config.caches.bytes_per_class = 32 * 1024;
+  config.caches.bytes_per_class =
+      static_cast<std::size_t>(option(Option::kThreadCacheBytes));
   config.caches.first_refill = 16;
   config.caches.flush_every = 1024;
   config.purger.delay_ms = static_cast<long>(option(Option::kPurgeDelayMs));

@@ -130,8 +130,21 @@ def purge_delay_check(done, is_set):
 
 
 def lanes_check(done, is_set):
+    # The probe's 5 threads take the least used lanes: by default one lane
+    # per CPU the process may run on.
     used = lanes_used(done)
-    check(used == 1 if is_set else used > 1, f"lanes with threads: {used}")
+    want = 1 if is_set else min(len(os.sched_getaffinity(0)), 5, 16)
+    check(used == want, f"{want} lanes with threads: {used}")
+
+
+def thread_cache_check(done, is_set):
+    # 4096 blocks of 1000 bytes freed: the cache keeps 32 of them by
+    # default, 4 at 4K (and a few blocks of other classes either way).
+    cached_bytes = documents(done)[-1]["resident"]["thread_caches"]
+    if is_set:
+        check(cached_bytes <= 8 * 1024, f"4K a class: {cached_bytes}")
+    else:
+        check(cached_bytes >= 24 * 1024, f"32K a class: {cached_bytes}")
 
 
 def large_cache_check(done, is_set):
@@ -184,6 +197,7 @@ EFFECTS = {
     "check_at_exit": ("1", ["none"], check_at_exit_check, {}),
     "dump_signal": ("SIGUSR2", ["signal"], dump_signal_check, {}),
     "lanes": ("1", ["lanes"], lanes_check, {}),
+    "thread_cache_bytes": ("4K", ["cache"], thread_cache_check, {}),
     "large_cache_bytes": ("128M", ["big-free", "80"], large_cache_check, {}),
     "mmap_threshold": ("1M", ["alone", "2048"], mmap_threshold_check, {}),
     "trim_threshold": ("1M", ["slabs"], trim_threshold_check,

@@ -9,6 +9,8 @@
  *   options slabs [mallopt|mallopt-off]   64 MiB of 1 KiB blocks written and
  *                             freed: JSON (mallopt: M_TRIM_THRESHOLD 1 MiB
  *                             first; mallopt-off: -1, none)
+ *   options cache             4096 blocks of 1000 bytes allocated and freed:
+ *                             JSON
  *   options thread            a thread created and joined, then whether a
  *                             thread named rulloc-purge runs ("purge thread:
  *                             yes" / "no")
@@ -75,6 +77,16 @@ static void slabs(const char* how) {
   print_json();
 }
 
+/* Blocks of one class freed in a row: the thread's cache keeps what its
+ * limit allows, the rest goes back to the pools. */
+static void cache(void) {
+  enum { kBlocks = 4096 };
+  static void* blocks[kBlocks];
+  for (int i = 0; i < kBlocks; ++i) blocks[i] = escape(malloc(1000));
+  for (int i = 0; i < kBlocks; ++i) free(blocks[i]);
+  print_json();
+}
+
 static void* nothing(void* arg) { return arg; }
 
 static int purge_thread_runs(void) {
@@ -136,6 +148,8 @@ int main(int argc, char** argv) {
     alone(strtoul(arg, NULL, 10), argc >= 4 && strcmp(argv[3], "mallopt") == 0);
   } else if (strcmp(mode, "slabs") == 0) {
     slabs(arg);
+  } else if (strcmp(mode, "cache") == 0) {
+    cache();
   } else if (strcmp(mode, "thread") == 0) {
     thread();
   } else if (strcmp(mode, "lanes") == 0) {

@@ -40,8 +40,8 @@ function(options_test name case)
 endfunction()
 
 foreach(option purge_delay_ms purge_thread show_stats verbose check_at_exit
-               dump_signal lanes large_cache_bytes mmap_threshold
-               trim_threshold map_file)
+               dump_signal lanes thread_cache_bytes large_cache_bytes
+               mmap_threshold trim_threshold map_file)
   foreach(way options variable default)
     options_test(${option}.${way} effect ${option} ${way})
   endforeach()
