@@ -47,34 +47,24 @@ static double pattern(size_t n, size_t hole, size_t ask) {
   return seconds;
 }
 
-/* The median of three runs of each size, so one preempted run does not
- * decide; a ratio under 10 is linear with room to spare, where walking
- * the holes gives 16. */
+/* The fastest of five runs of each size: other load on the machine only
+ * ever adds time, so the fastest run is the nearest to the heap's own
+ * cost (a median of three still failed at x10.5 with the machine at load
+ * 10). A ratio under 10 is linear with room to spare, where walking the
+ * holes gives 16. */
 static void compare(const char* name, size_t n, size_t hole, size_t ask) {
-  double small[3], large[3];
-  for (int i = 0; i < 3; ++i) {
-    small[i] = pattern(n, hole, ask);
-    large[i] = pattern(4 * n, hole, ask);
+  double small = 1e9, large = 1e9;
+  for (int i = 0; i < 5; ++i) {
+    const double s = pattern(n, hole, ask);
+    const double l = pattern(4 * n, hole, ask);
+    small = s < small ? s : small;
+    large = l < large ? l : large;
   }
-  for (int i = 0; i < 3; ++i) {
-    for (int j = i + 1; j < 3; ++j) {
-      if (small[j] < small[i]) {
-        double t = small[i];
-        small[i] = small[j];
-        small[j] = t;
-      }
-      if (large[j] < large[i]) {
-        double t = large[i];
-        large[i] = large[j];
-        large[j] = t;
-      }
-    }
-  }
-  const double ratio = large[1] / (small[1] > 1e-6 ? small[1] : 1e-6);
+  const double ratio = large / (small > 1e-6 ? small : 1e-6);
   printf(
       "scaling: %s: %zu holes of %zu bytes: %.4f s, %zu holes: %.4f s "
       "(x%.1f)\n",
-      name, n, hole, small[1], 4 * n, large[1], ratio);
+      name, n, hole, small, 4 * n, large, ratio);
   CHECK(ratio < 10.0);
 }
 
