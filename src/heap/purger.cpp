@@ -83,9 +83,18 @@ void Purger::note_freed_slow(std::size_t bytes) noexcept {
   const unsigned long long now = config_.now_ms();
   unsigned long long due = next_round_ms_.load(std::memory_order_relaxed);
   if (now < due) return;
-  if (next_round_ms_.compare_exchange_strong(due, now + tick_ms(),
-                                             std::memory_order_relaxed)) {
-    run_round();
+  const unsigned long long next = now + tick_ms();
+  if (!next_round_ms_.compare_exchange_strong(due, next,
+                                              std::memory_order_relaxed)) {
+    return;
+  }
+  if (!run_round() && !stopped_.load(std::memory_order_relaxed)) {
+    // Another round was still under way: this one stays due, so the next
+    // free runs it (else it would wait for the tick after, or for ever
+    // when nothing moves the clock).
+    unsigned long long mine = next;
+    next_round_ms_.compare_exchange_strong(mine, due,
+                                           std::memory_order_relaxed);
   }
 }
 
