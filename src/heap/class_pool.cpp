@@ -62,7 +62,97 @@ std::size_t carve(Slab* slab, std::size_t count, FreeBlock** head,
   return n;
 }
 
+// A chain being built: its ends and length.
+struct Chain {
+  FreeBlock* head = nullptr;
+  FreeBlock* tail = nullptr;
+  std::size_t count = 0;
+};
+
+void append(Chain& chain, FreeBlock* head, FreeBlock* tail,
+            std::size_t count) noexcept {
+  if (chain.tail != nullptr) {
+    set_next(chain.tail, head);
+  } else {
+    chain.head = head;
+  }
+  chain.tail = tail;
+  chain.count += count;
+}
+
+// Counts `n` more blocks of `slab` out; a slab left without room leaves
+// the pool's list.
+void hand_out(Pool& pool, Slab* slab, std::size_t n) noexcept
+    RULLOC_REQUIRES(pool.lock) {
+  if (slab->used == 0) --pool.empty;
+  slab->used = static_cast<std::uint16_t>(slab->used + n);
+  if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
+    unlist(pool, slab);
+  }
+}
+
+// Moves `slab`'s free list to the end of `out` as it is: whole when it
+// holds at most `room` blocks (its length and last block are known), else
+// its first `room` blocks, found by reading their links.
+void take_list(Pool& pool, Slab* slab, std::size_t room, Chain& out) noexcept
+    RULLOC_REQUIRES(pool.lock) {
+  FreeBlock* first = slab->free;
+  const std::size_t listed = std::size_t{slab->carved} - slab->used;
+  base::debug_check(listed > 0, first,
+                    "a free list on a slab with no free block");
+  FreeBlock* last = first;
+  std::size_t n = listed;
+  if (listed <= room) {
+    last = free_tail_of(slab);
+    if constexpr (kSecure) {
+      if (next_of(last) != nullptr) [[unlikely]] {
+        base::report_misuse("malloc", last,
+                            "free list corrupted (written after free?)");
+      }
+    }
+    slab->free = nullptr;
+  } else {
+    n = room;
+    for (std::size_t i = 1; i < n; ++i) last = next_of(last);
+    slab->free = next_of(last);
+    set_next(last, nullptr);
+  }
+  append(out, first, last, n);
+  hand_out(pool, slab, n);
+}
+
 }  // namespace
+
+std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
+                             std::size_t carve_most, std::size_t most,
+                             FreeBlock** head) noexcept {
+  Pool& pool = pools_[lane][size_class];
+  base::LockGuard guard(pool.lock);
+  Chain out;
+  for (Slab* slab = pool.with_room; slab != nullptr && out.count < most;) {
+    Slab* next = slab->next;  // taking its list may unlist the slab
+    if (slab->free != nullptr) take_list(pool, slab, most - out.count, out);
+    slab = next;
+  }
+  // Every listed slab's list is taken: the slabs left have uncarved room.
+  std::size_t fresh = carve_most < most ? carve_most : most;
+  if (fresh == 0 && most > 0) fresh = 1;
+  while (out.count < fresh) {
+    Slab* slab = pool.with_room;
+    if (slab == nullptr) {
+      // Its shape, lane included, is written under the segments' lock.
+      if ((slab = segments_.take_slab(size_class, lane)) == nullptr) break;
+      list(pool, slab);
+      ++pool.empty;
+    }
+    const std::size_t n =
+        carve(slab, fresh - out.count, &out.head, pool.random_state);
+    out.count += n;
+    hand_out(pool, slab, n);
+  }
+  *head = out.head;
+  return out.count;
+}
 
 // Puts one block back on its slab's free list. The pool's lock is held.
 void ClassPools::give_one(Pool& pool, FreeBlock* block) noexcept {
@@ -70,6 +160,7 @@ void ClassPools::give_one(Pool& pool, FreeBlock* block) noexcept {
   base::debug_check(slab->used > 0, block,
                     "a block given back to a slab "
                     "with none in use");
+  if (slab->free == nullptr) set_free_tail(slab, block);
   set_next(block, slab->free);
   slab->free = block;
   if (--slab->used == 0) {
@@ -81,38 +172,6 @@ void ClassPools::give_one(Pool& pool, FreeBlock* block) noexcept {
     ++pool.empty;
   }
   if (!slab->listed) list(pool, slab);
-}
-
-std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
-                             std::size_t count, FreeBlock** head) noexcept {
-  Pool& pool = pools_[lane][size_class];
-  base::LockGuard guard(pool.lock);
-  std::size_t taken = 0;
-  *head = nullptr;
-  while (taken < count) {
-    Slab* slab = pool.with_room;
-    if (slab == nullptr) {
-      // Its shape, lane included, is written under the segments' lock.
-      if ((slab = segments_.take_slab(size_class, lane)) == nullptr) break;
-      list(pool, slab);
-      ++pool.empty;
-    }
-    const std::size_t before = taken;
-    while (taken < count && slab->free != nullptr) {
-      FreeBlock* block = slab->free;
-      slab->free = next_of(block);
-      set_next(block, *head);
-      *head = block;
-      ++taken;
-    }
-    taken += carve(slab, count - taken, head, pool.random_state);
-    if (slab->used == 0) --pool.empty;
-    slab->used = static_cast<std::uint16_t>(slab->used + (taken - before));
-    if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
-      unlist(pool, slab);
-    }
-  }
-  return taken;
 }
 
 // The analysis cannot follow a lock that moves from pool to pool.
@@ -202,7 +261,9 @@ bool slab_is_sound(const Slab* slab, SlabFigures* figures,
   std::uint64_t seen[kSlabBytes / 16 / 64] = {};
   std::size_t free_blocks = 0;
   const std::byte* start = slab_start(slab);
+  const FreeBlock* last = nullptr;
   for (const FreeBlock* b = slab->free; b != nullptr; b = peek_next(b)) {
+    last = b;
     const auto* bytes = reinterpret_cast<const std::byte*>(b);
     if (bytes < start || bytes >= start + kSlabBytes ||
         !is_block_start(shape, b)) {
@@ -224,6 +285,10 @@ bool slab_is_sound(const Slab* slab, SlabFigures* figures,
                        "after free?)");
     }
     ++free_blocks;
+  }
+  if (last != nullptr && last != free_tail_of(slab)) {
+    return slab_fail(error, slab,
+                     "free list ends elsewhere than its recorded last block");
   }
   if (free_blocks + slab->used != slab->carved) {
     return slab_fail(error, slab,

@@ -72,11 +72,19 @@ class ClassPools {
   std::size_t lanes() const noexcept { return lanes_; }
   Segments& segments() const noexcept { return segments_; }
 
-  // Chains up to `count` free blocks of `size_class` from `lane`'s pool
+  // Chains 1 to `most` free blocks of `size_class` from `lane`'s pool
   // (each carrying its canary) into `*head` and returns how many; 0 when no
-  // memory is left.
+  // memory is left. Blocks given back come first, each slab's free list
+  // handed out as it is (whole while it fits in `most`: no block is read or
+  // written but the two ends); only when no listed slab has any left are
+  // fresh blocks carved, up to `carve` (1 to `most`) in all.
+  std::size_t take(std::size_t lane, std::size_t size_class, std::size_t carve,
+                   std::size_t most, FreeBlock** head) noexcept;
+  // Exactly `count` blocks, fewer only when no memory is left.
   std::size_t take(std::size_t lane, std::size_t size_class, std::size_t count,
-                   FreeBlock** head) noexcept;
+                   FreeBlock** head) noexcept {
+    return take(lane, size_class, count, count, head);
+  }
   // Gives back a chain of blocks (ending in nullptr) that carry their
   // canaries, each to the pool of its slab: any classes, any lanes.
   void give(FreeBlock* head) noexcept;

@@ -53,8 +53,11 @@ struct Slab {
   FreeBlock* free;  // blocks given back and not handed out again
   Slab* next;       // in its class pool's list of slabs with room
   Slab* prev;
-  std::uint16_t carved;    // blocks cut from the untouched end so far
-  std::uint16_t used;      // blocks out with threads or the program
+  std::uint16_t carved;  // blocks cut from the untouched end so far
+  std::uint16_t used;    // blocks out with threads or the program
+  // Where the last block of `free` lies in the slab (while `free` is not
+  // empty): whole lists are handed out and joined without walking them.
+  std::uint16_t free_tail;
   bool listed;             // in its pool's list
   std::uint32_t freed_at;  // while free and not purged: the purge epoch
 };
@@ -113,6 +116,15 @@ inline std::byte* slab_start(const Slab* slab) noexcept {
   Segment* segment = segment_of(slab);
   const auto index = static_cast<std::size_t>(slab - segment->slabs);
   return reinterpret_cast<std::byte*>(segment) + (index << kSlabShift);
+}
+
+inline FreeBlock* free_tail_of(const Slab* slab) noexcept {
+  return reinterpret_cast<FreeBlock*>(slab_start(slab) + slab->free_tail);
+}
+
+inline void set_free_tail(Slab* slab, const FreeBlock* block) noexcept {
+  slab->free_tail = static_cast<std::uint16_t>(
+      reinterpret_cast<std::uintptr_t>(block) & (kSlabBytes - 1));
 }
 
 // True when `pointer` is the start of a block of a slab of this shape (a

@@ -110,14 +110,14 @@ void* ThreadCaches::pop_slow(ThreadCache& cache, std::size_t size_class,
   FreeBlock* block = nullptr;
   if (!ready(cache)) {
     // After the thread's exit: one block at a time, no cache.
-    if (pools_.take(cache.lane, size_class, 1, &block) == 0) return nullptr;
+    if (pools_.take(cache.lane, size_class, 1, 1, &block) == 0) return nullptr;
   } else {
     ClassCache& cached = cache.classes[size_class];
     if (cached.head == nullptr) {
       std::uint16_t& refill = cache.refill[size_class];
-      cached.count = static_cast<std::uint32_t>(
-          pools_.take(cache.lane, size_class, refill, &cached.head));
       const std::uint32_t most = cached.limit / 2;
+      cached.count = static_cast<std::uint32_t>(
+          pools_.take(cache.lane, size_class, refill, most, &cached.head));
       refill =
           static_cast<std::uint16_t>(refill * 2u < most ? refill * 2u : most);
       if (cached.head == nullptr) return nullptr;

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "heap/class_pool.hpp"
+#include "heap/secure.hpp"
 #include "heap/size_classes.hpp"
 #include "heap/slab.hpp"
 #include "parts.hpp"
+#include "platform/platform.hpp"
 
 namespace {
 
@@ -23,8 +25,10 @@ using heap::testing::PrivatePools;
 
 constexpr std::size_t kClass = 5;  // 96 bytes
 
+// Blocks a slab holds (less its guard page in secure mode).
 std::size_t per_slab(std::size_t size_class) {
-  return heap::kSlabBytes / heap::class_size(size_class);
+  const std::size_t guard = heap::kSecure ? rulloc::platform::page_size() : 0;
+  return (heap::kSlabBytes - guard) / heap::class_size(size_class);
 }
 
 std::size_t slabs_in_use(PrivatePools& p) {
@@ -120,6 +124,176 @@ TEST(ClassPools, TakeGivesWhatIsLeftWhenSegmentsRunOut) {
   p.pools.give(chain);
   EXPECT_EQ(p.pools.take(0, kLargest, 1, &more), 1u);
   p.pools.give(more);
+}
+
+// The blocks of `chain` that lie in `slab`, cut out of it (the others stay
+// chained in `*rest`).
+std::vector<heap::FreeBlock*> split_by_slab(
+    heap::FreeBlock* chain, heap::Slab* slab,
+    std::vector<heap::FreeBlock*>* rest) {
+  std::vector<heap::FreeBlock*> in;
+  for (heap::FreeBlock* b = chain; b != nullptr; b = heap::next_of(b)) {
+    (heap::slab_of(b) == slab ? in : *rest).push_back(b);
+  }
+  return in;
+}
+
+// Chains `blocks` in their order, as a cache would give them back.
+heap::FreeBlock* chain_of(const std::vector<heap::FreeBlock*>& blocks) {
+  heap::FreeBlock* head = nullptr;
+  for (std::size_t i = blocks.size(); i-- > 0;) {
+    heap::set_next(blocks[i], head);
+    head = blocks[i];
+  }
+  return head;
+}
+
+std::vector<heap::FreeBlock*> blocks_in(heap::FreeBlock* chain) {
+  std::vector<heap::FreeBlock*> blocks;
+  for (heap::FreeBlock* b = chain; b != nullptr; b = heap::next_of(b)) {
+    blocks.push_back(b);
+  }
+  return blocks;
+}
+
+// A slab's counts, as the live heap's look sees them.
+heap::SlabFigures figures_of(PrivatePools& p, const heap::FreeBlock* block) {
+  heap::SlabFigures figures{};
+  const heap::SlabShape shape = *heap::shape_of(block);
+  EXPECT_EQ(p.pools.look_at_slab(heap::slab_of(block), shape, false, &figures,
+                                 nullptr),
+            heap::SlabLook::kSeen);
+  return figures;
+}
+
+void expect_sound(PrivatePools& p) {
+  Message message;
+  EXPECT_TRUE(p.pools.check(message.out)) << message.str();
+}
+
+TEST(ClassPools, TakeHandsOutASlabsWholeFreeList) {
+  PrivatePools p({.lanes = 1});
+  heap::FreeBlock* chain = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 100, &chain), 100u);
+  std::vector<heap::FreeBlock*> blocks = blocks_in(chain);
+  // 60 go back (in two batches); 40 stay out.
+  const std::vector<heap::FreeBlock*> back(blocks.begin(), blocks.begin() + 60);
+  p.pools.give(chain_of({back.begin(), back.begin() + 25}));
+  p.pools.give(chain_of({back.begin() + 25, back.end()}));
+  expect_sound(p);
+  // Asked for at least 10 and at most 1000: the slab's whole list, and no
+  // fresh block carved while it had free ones.
+  heap::FreeBlock* again = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 10, 1000, &again), 60u);
+  const std::set<heap::FreeBlock*> got = blocks_of(again, kClass);
+  EXPECT_EQ(got, std::set<heap::FreeBlock*>(back.begin(), back.end()));
+  const heap::SlabFigures f = figures_of(p, blocks[0]);
+  EXPECT_EQ(f.used, 100u);
+  EXPECT_EQ(f.free, 0u);
+  EXPECT_EQ(f.carved, 100u);
+  expect_sound(p);
+  p.pools.give(again);
+  p.pools.give(chain_of({blocks.begin() + 60, blocks.end()}));
+  expect_sound(p);
+}
+
+TEST(ClassPools, TakeWalksOnlyAPrefixWhenMostIsSmaller) {
+  PrivatePools p({.lanes = 1});
+  heap::FreeBlock* chain = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 100, &chain), 100u);
+  const std::vector<heap::FreeBlock*> blocks = blocks_in(chain);
+  p.pools.give(chain_of({blocks.begin(), blocks.begin() + 60}));
+  heap::FreeBlock* first = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 5, 25, &first), 25u);
+  const std::set<heap::FreeBlock*> given(blocks.begin(), blocks.begin() + 60);
+  const std::set<heap::FreeBlock*> prefix = blocks_of(first, kClass);
+  EXPECT_EQ(prefix.size(), 25u);
+  for (heap::FreeBlock* b : prefix) EXPECT_EQ(given.count(b), 1u);
+  heap::SlabFigures f = figures_of(p, blocks[0]);
+  EXPECT_EQ(f.free, 35u);
+  EXPECT_EQ(f.used, 65u);
+  expect_sound(p);
+  // The rest of the list, whole.
+  heap::FreeBlock* rest = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 5, 1000, &rest), 35u);
+  // The rest of the list, whole: with the prefix, the blocks given back.
+  std::set<heap::FreeBlock*> both = blocks_of(rest, kClass);
+  both.insert(prefix.begin(), prefix.end());
+  EXPECT_EQ(both, given);
+  expect_sound(p);
+  p.pools.give(first);
+  p.pools.give(rest);
+  p.pools.give(chain_of({blocks.begin() + 60, blocks.end()}));
+  expect_sound(p);
+}
+
+TEST(ClassPools, TakeJoinsTheListsOfSeveralSlabs) {
+  PrivatePools p({.lanes = 1});
+  const std::size_t two = 2 * per_slab(kClass);
+  heap::FreeBlock* chain = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, two, &chain), two);
+  std::vector<heap::FreeBlock*> blocks = blocks_in(chain);
+  std::vector<heap::FreeBlock*> other;
+  const std::vector<heap::FreeBlock*> in_first =
+      split_by_slab(chain, heap::slab_of(blocks[0]), &other);
+  ASSERT_EQ(in_first.size(), per_slab(kClass));
+  ASSERT_EQ(other.size(), per_slab(kClass));
+  std::vector<heap::FreeBlock*> back(in_first.begin(), in_first.begin() + 10);
+  back.insert(back.end(), other.begin(), other.begin() + 20);
+  p.pools.give(chain_of({in_first.begin(), in_first.begin() + 10}));
+  p.pools.give(chain_of({other.begin(), other.begin() + 20}));
+  heap::FreeBlock* again = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 1, 1000, &again), 30u);
+  EXPECT_EQ(blocks_of(again, kClass),
+            std::set<heap::FreeBlock*>(back.begin(), back.end()));
+  expect_sound(p);
+  p.pools.give(again);
+  p.pools.give(chain_of({in_first.begin() + 10, in_first.end()}));
+  p.pools.give(chain_of({other.begin() + 20, other.end()}));
+  expect_sound(p);
+  EXPECT_EQ(slabs_in_use(p), 1u);  // the one kept empty
+}
+
+TEST(ClassPools, TakeCarvesAtMostCarveAndOnlyWhenNoListIsLeft) {
+  PrivatePools p({.lanes = 1});
+  heap::FreeBlock* fresh = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 7, 100, &fresh), 7u);
+  EXPECT_EQ(figures_of(p, fresh).carved, 7u);
+  // 3 free: they come first, and 4 fresh make up the 7.
+  const std::vector<heap::FreeBlock*> blocks = blocks_in(fresh);
+  p.pools.give(chain_of({blocks.begin(), blocks.begin() + 3}));
+  heap::FreeBlock* mixed = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 7, 100, &mixed), 7u);
+  const std::set<heap::FreeBlock*> got = blocks_of(mixed, kClass);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(got.count(blocks[i]), 1u);
+  EXPECT_EQ(figures_of(p, fresh).carved, 11u);
+  // Asked for less than one: one.
+  heap::FreeBlock* one = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 0, 100, &one), 1u);
+  EXPECT_EQ(heap::next_of(one), nullptr);
+  expect_sound(p);
+  p.pools.give(mixed);
+  p.pools.give(one);
+  p.pools.give(chain_of({blocks.begin() + 3, blocks.end()}));
+  expect_sound(p);
+}
+
+TEST(ClassPools, CheckNamesAFreeListThatEndsElsewhere) {
+  PrivatePools p({.lanes = 1});
+  heap::FreeBlock* chain = nullptr;
+  ASSERT_EQ(p.pools.take(0, kClass, 10, &chain), 10u);
+  const std::vector<heap::FreeBlock*> blocks = blocks_in(chain);
+  p.pools.give(chain_of({blocks.begin(), blocks.begin() + 4}));
+  heap::Slab* slab = heap::slab_of(chain);
+  const std::uint16_t tail = slab->free_tail;
+  heap::set_free_tail(slab, blocks[2]);
+  Message broken;
+  EXPECT_FALSE(p.pools.check(broken.out));
+  EXPECT_NE(broken.str().find("ends elsewhere"), std::string::npos)
+      << broken.str();
+  slab->free_tail = tail;
+  expect_sound(p);
+  p.pools.give(chain_of({blocks.begin() + 4, blocks.end()}));
 }
 
 TEST(ClassPools, CheckNamesABrokenSlab) {
