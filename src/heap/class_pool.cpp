@@ -154,16 +154,48 @@ std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
   return out.count;
 }
 
-// Puts one block back on its slab's free list. The pool's lock is held.
-void ClassPools::give_one(Pool& pool, FreeBlock* block) noexcept {
-  Slab* slab = slab_of(block);
-  base::debug_check(slab->used > 0, block,
-                    "a block given back to a slab "
-                    "with none in use");
-  if (slab->free == nullptr) set_free_tail(slab, block);
-  set_next(block, slab->free);
-  slab->free = block;
-  if (--slab->used == 0) {
+// Cuts the chain at `*head` into runs of blocks of one slab, at most `most`
+// runs, each with its pool (a slab's shape does not change while blocks of
+// it are out), and leaves `*head` at the rest. No lock is needed: the
+// blocks are the caller's.
+std::size_t ClassPools::cut_runs(FreeBlock** head, BlockRun* runs,
+                                 std::size_t most) noexcept {
+  std::size_t n = 0;
+  FreeBlock* block = *head;
+  while (block != nullptr && n < most) {
+    const std::uintptr_t slab_bits =
+        reinterpret_cast<std::uintptr_t>(block) >> kSlabShift;
+    BlockRun& run = runs[n++];
+    run.head = block;
+    run.count = 1;
+    FreeBlock* next;
+    while ((next = next_of(block)) != nullptr &&
+           (reinterpret_cast<std::uintptr_t>(next) >> kSlabShift) ==
+               slab_bits) {
+      block = next;
+      ++run.count;
+    }
+    run.tail = block;
+    const SlabShape& shape = segment_of(block)->shapes[slab_index(block)];
+    run.pool = &pools_[shape.lane][shape.size_class];
+    block = next;
+  }
+  *head = block;
+  return n;
+}
+
+// Puts a run back on its slab's free list in front. The pool's lock is
+// held.
+void ClassPools::give_run(Pool& pool, const BlockRun& run) noexcept {
+  Slab* slab = slab_of(run.head);
+  base::debug_check(slab->used >= run.count, run.head,
+                    "blocks given back to a slab "
+                    "with fewer in use");
+  if (slab->free == nullptr) set_free_tail(slab, run.tail);
+  set_next(run.tail, slab->free);
+  slab->free = run.head;
+  slab->used = static_cast<std::uint16_t>(slab->used - run.count);
+  if (slab->used == 0) {
     if (pool.empty >= keep_empty_) {
       if (slab->listed) unlist(pool, slab);
       segments_.give_back_slab(slab);
@@ -176,21 +208,22 @@ void ClassPools::give_one(Pool& pool, FreeBlock* block) noexcept {
 
 // The analysis cannot follow a lock that moves from pool to pool.
 void ClassPools::give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
-  // Runs of blocks of one pool (a cache's batch is one run) share a lock.
-  Pool* pool = nullptr;
+  constexpr std::size_t kRunsAtOnce = 32;
+  BlockRun runs[kRunsAtOnce];
   while (head != nullptr) {
-    FreeBlock* block = head;
-    head = next_of(block);
-    const SlabShape& shape = *shape_of(block);
-    Pool* own = &pools_[shape.lane][shape.size_class];
-    if (own != pool) {
-      if (pool != nullptr) pool->lock.unlock();
-      pool = own;
-      pool->lock.lock();
+    const std::size_t n = cut_runs(&head, runs, kRunsAtOnce);
+    // Runs of one pool (a cache's batch is mostly one) share a lock.
+    Pool* pool = nullptr;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (runs[i].pool != pool) {
+        if (pool != nullptr) pool->lock.unlock();
+        pool = runs[i].pool;
+        pool->lock.lock();
+      }
+      give_run(*pool, runs[i]);
     }
-    give_one(*pool, block);
+    if (pool != nullptr) pool->lock.unlock();
   }
-  if (pool != nullptr) pool->lock.unlock();
 }
 
 void ClassPools::trim() noexcept {

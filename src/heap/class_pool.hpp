@@ -46,6 +46,14 @@ struct alignas(64) ClassPool {
   std::uint64_t random_state RULLOC_GUARDED_BY(lock) = 0;
 };
 
+// Consecutive blocks of one slab in a chain given back, and their pool.
+struct BlockRun {
+  FreeBlock* head;
+  FreeBlock* tail;
+  std::size_t count;
+  ClassPool* pool;
+};
+
 // For the live heap's look at one slab (ClassPools::look_at_slab).
 struct SlabFigures {
   std::size_t used, carved, free;
@@ -86,7 +94,9 @@ class ClassPools {
     return take(lane, size_class, count, count, head);
   }
   // Gives back a chain of blocks (ending in nullptr) that carry their
-  // canaries, each to the pool of its slab: any classes, any lanes.
+  // canaries, each to the pool of its slab: any classes, any lanes. The
+  // chain is cut into runs of one slab before any lock is taken; each run
+  // joins its slab's free list in one step.
   void give(FreeBlock* head) noexcept;
   // Gives the empty slabs each pool keeps back to the segments.
   void trim() noexcept;
@@ -114,7 +124,9 @@ class ClassPools {
                         SlabFigures* figures, base::Text* error) noexcept;
 
  private:
-  void give_one(ClassPool& pool, FreeBlock* block) noexcept
+  std::size_t cut_runs(FreeBlock** head, BlockRun* runs,
+                       std::size_t most) noexcept;
+  void give_run(ClassPool& pool, const BlockRun& run) noexcept
       RULLOC_REQUIRES(pool.lock);
 
   Segments& segments_;

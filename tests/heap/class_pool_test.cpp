@@ -278,6 +278,63 @@ TEST(ClassPools, TakeCarvesAtMostCarveAndOnlyWhenNoListIsLeft) {
   expect_sound(p);
 }
 
+// One chain of blocks of two slabs of one pool, interleaved, of another
+// class and of another lane goes back: each run to its own slab, counted.
+TEST(ClassPools, GiveReturnsEachRunOfAMixedChainToItsSlab) {
+  for (std::size_t keep : {0u, 1u}) {
+    PrivatePools p({.lanes = 2, .keep_empty = keep});
+    const std::size_t two = 2 * per_slab(kClass);
+    heap::FreeBlock* chain = nullptr;
+    ASSERT_EQ(p.pools.take(0, kClass, two, &chain), two);
+    std::vector<heap::FreeBlock*> a;
+    const std::vector<heap::FreeBlock*> b =
+        split_by_slab(chain, heap::slab_of(chain), &a);
+    heap::FreeBlock* small = nullptr;
+    ASSERT_EQ(p.pools.take(0, kClass + 2, 40, &small), 40u);
+    heap::FreeBlock* far = nullptr;
+    ASSERT_EQ(p.pools.take(1, kClass, 30, &far), 30u);
+    const std::vector<heap::FreeBlock*> c = blocks_in(small);
+    const std::vector<heap::FreeBlock*> d = blocks_in(far);
+    // a[0..10) b[0..5) c[0..20) a[10..15) d[0..30) b[5..) c[20..) a[15..)
+    std::vector<heap::FreeBlock*> mixed;
+    auto add = [&](const std::vector<heap::FreeBlock*>& v, std::size_t from,
+                   std::size_t to) {
+      mixed.insert(mixed.end(), v.begin() + from, v.begin() + to);
+    };
+    add(a, 0, 10);
+    add(b, 0, 5);
+    add(c, 0, 20);
+    add(a, 10, 15);
+    add(d, 0, 30);
+    add(b, 5, 6);
+    add(c, 20, 40);
+    add(a, 15, 20);
+    p.pools.give(chain_of(mixed));
+    expect_sound(p);
+    heap::SlabFigures fa = figures_of(p, a[20]);
+    EXPECT_EQ(fa.free, 20u);
+    EXPECT_EQ(fa.used, a.size() - 20);
+    heap::SlabFigures fb = figures_of(p, b[6]);
+    EXPECT_EQ(fb.free, 6u);
+    EXPECT_EQ(fb.used, b.size() - 6);
+    // c and d emptied their slabs: gone, or kept (one per pool).
+    EXPECT_EQ(slabs_in_use(p), 2u + 2 * keep);
+    // The rest of both slabs, again interleaved: both empty now, one kept
+    // per pool.
+    std::vector<heap::FreeBlock*> rest;
+    for (std::size_t i = 0; i < a.size() || i < b.size(); ++i) {
+      if (i >= 20 && i < a.size()) rest.push_back(a[i]);
+      if (i >= 6 && i < b.size()) rest.push_back(b[i]);
+    }
+    ASSERT_EQ(rest.size(), a.size() - 20 + b.size() - 6);
+    p.pools.give(chain_of(rest));
+    expect_sound(p);
+    EXPECT_EQ(slabs_in_use(p), 3 * keep);
+    p.pools.trim();
+    EXPECT_EQ(slabs_in_use(p), 0u);
+  }
+}
+
 TEST(ClassPools, CheckNamesAFreeListThatEndsElsewhere) {
   PrivatePools p({.lanes = 1});
   heap::FreeBlock* chain = nullptr;
