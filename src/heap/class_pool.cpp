@@ -163,21 +163,22 @@ std::size_t ClassPools::cut_runs(FreeBlock** head, BlockRun* runs,
   std::size_t n = 0;
   FreeBlock* block = *head;
   while (block != nullptr && n < most) {
+    FreeBlock* const first = block;
     const std::uintptr_t slab_bits =
-        reinterpret_cast<std::uintptr_t>(block) >> kSlabShift;
-    BlockRun& run = runs[n++];
-    run.head = block;
-    run.count = 1;
+        reinterpret_cast<std::uintptr_t>(first) >> kSlabShift;
+    std::size_t count = 1;
+    // The end of the chain, nullptr, lies in no slab: one test for both.
     FreeBlock* next;
-    while ((next = next_of(block)) != nullptr &&
-           (reinterpret_cast<std::uintptr_t>(next) >> kSlabShift) ==
-               slab_bits) {
+    while ((reinterpret_cast<std::uintptr_t>(next = next_of(block)) >>
+            kSlabShift) == slab_bits) {
       block = next;
-      ++run.count;
+      ++count;
     }
-    run.tail = block;
-    const SlabShape& shape = segment_of(block)->shapes[slab_index(block)];
-    run.pool = &pools_[shape.lane][shape.size_class];
+    Segment* segment = segment_of(first);
+    const std::size_t index = slab_index(first);
+    const SlabShape& shape = segment->shapes[index];
+    runs[n++] = {first, block, count, &segment->slabs[index],
+                 &pools_[shape.lane][shape.size_class]};
     block = next;
   }
   *head = block;
@@ -187,7 +188,7 @@ std::size_t ClassPools::cut_runs(FreeBlock** head, BlockRun* runs,
 // Puts a run back on its slab's free list in front. The pool's lock is
 // held.
 void ClassPools::give_run(Pool& pool, const BlockRun& run) noexcept {
-  Slab* slab = slab_of(run.head);
+  Slab* slab = run.slab;
   base::debug_check(slab->used >= run.count, run.head,
                     "blocks given back to a slab "
                     "with fewer in use");

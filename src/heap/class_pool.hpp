@@ -46,11 +46,13 @@ struct alignas(64) ClassPool {
   std::uint64_t random_state RULLOC_GUARDED_BY(lock) = 0;
 };
 
-// Consecutive blocks of one slab in a chain given back, and their pool.
+// Consecutive blocks of one slab in a chain given back, their slab and its
+// pool.
 struct BlockRun {
   FreeBlock* head;
   FreeBlock* tail;
   std::size_t count;
+  Slab* slab;
   ClassPool* pool;
 };
 
