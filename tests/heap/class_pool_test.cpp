@@ -1,7 +1,9 @@
 // Class pools (heap/class_pool.hpp) in private instances: batches taken and
-// given back to their own slabs, lanes kept apart, empty slabs kept or
-// trimmed, what is left when segments run out, and threads of two lanes
-// trading blocks.
+// given back to their own slabs, each slab's free list handed out whole or
+// in part and carving only once none is left, chains of mixed slabs given
+// back run by run, lanes kept apart, empty slabs kept or trimmed, what is
+// left when segments run out, and threads of two lanes trading blocks.
+// Built twice: as the plain heap, and as secure mode's (heap.secure.*).
 #include <gtest/gtest.h>
 
 #include <mutex>
