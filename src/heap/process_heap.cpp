@@ -27,9 +27,12 @@
 #include "platform/platform.hpp"
 
 namespace rulloc::heap {
+
+RULLOC_PER_THREAD ThreadCache detail::per_thread_cache;
+
 namespace {
 
-using detail::BucketStorage;
+using ::rulloc::detail::BucketStorage;
 using Engine = core::LanedEngine;
 
 // A part of the heap, built in place when the heap is (without allocating)
@@ -52,12 +55,7 @@ class Built {
   alignas(Part) unsigned char storage_[sizeof(Part)];
 };
 
-// Each thread's cache and counters (thread_cache.hpp), one copy per thread
-// (platform/per_thread.hpp), reached only through thread_cache().
-RULLOC_PER_THREAD ThreadCache per_thread_cache;
-inline ThreadCache& thread_cache() noexcept {
-  return platform::this_thread(per_thread_cache);
-}
+using detail::thread_cache;
 
 constexpr std::size_t kLaneLimit = 262144;
 constexpr std::size_t kBigLimit = std::size_t{32} << 20;
@@ -243,6 +241,12 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
   }
 }
 
+// Every engine block that goes back, or the part of one a shrink cuts off.
+void release_big_bytes(std::size_t bytes) noexcept {
+  count_big(bytes, false);
+  purger->note_freed(bytes);
+}
+
 [[gnu::destructor]] void at_exit() {
   if (state.load(std::memory_order_acquire) != BuildState::kReady) return;
   purger->stop();
@@ -250,10 +254,11 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
   inspect_at_exit();
 }
 
+}  // namespace
+
 // Stops the program for a pointer into a slab that is not a block in use.
-[[gnu::cold, gnu::noinline]] void report_small_misuse(
-    const SlabShape* slab, const void* pointer,
-    const char* operation) noexcept {
+void detail::report_small_misuse(const SlabShape* slab, const void* pointer,
+                                 const char* operation) noexcept {
   if (slab->capacity == 0) {
     base::report_misuse(operation, pointer,
                         "no block lives there (double free, or a pointer "
@@ -265,25 +270,10 @@ void count_big(std::size_t bytes, bool allocation) noexcept {
   base::report_already_free(operation, pointer, nullptr);
 }
 
-// `pointer`, which lies in `slab`, as a block in use; anything else stops
-// the program.
-inline FreeBlock* checked_small_block(const SlabShape* slab,
-                                      const void* pointer,
-                                      const char* operation) noexcept {
-  auto* block = static_cast<FreeBlock*>(const_cast<void*>(pointer));
-  if constexpr (kUnchecked) return block;
-  if (!is_block_start(*slab, pointer) || looks_free(block)) [[unlikely]] {
-    report_small_misuse(slab, pointer, operation);
-  }
-  return block;
-}
-
-[[gnu::noinline]] void* allocate_small_slow(std::size_t size_class,
-                                            std::size_t size,
-                                            bool zeroed) noexcept {
+void* detail::allocate_small_slow(std::size_t size_class, std::size_t size,
+                                  bool zeroed) noexcept {
   engine();  // builds the heap on the first call
-  void* block =
-      caches->pop_slow(thread_cache(), size_class, kClassSizes[size_class]);
+  void* block = caches->pop_slow(thread_cache(), size_class);
   if (block == nullptr) {
     if (verbose) say("rulloc: allocation failed\n");
     return nullptr;
@@ -292,34 +282,20 @@ inline FreeBlock* checked_small_block(const SlabShape* slab,
   return block;
 }
 
-inline void* allocate_small(std::size_t size_class, std::size_t size,
-                            bool zeroed) noexcept {
-  void* block = thread_cache().pop(size_class, kClassSizes[size_class]);
-  if (block == nullptr) [[unlikely]] {
-    return allocate_small_slow(size_class, size, zeroed);
-  }
-  if (zeroed) std::memset(block, 0, size);
+void* detail::flush_counters_then(void* block) noexcept {
+  caches->flush_counters(thread_cache());
   return block;
 }
 
-[[gnu::noinline]] void release_small_slow(const SlabShape* slab,
-                                          FreeBlock* block) noexcept {
-  caches->push_slow(thread_cache(), slab->size_class, slab->lane, block,
-                    slab->block_size);
+void detail::release_small_slow(const SlabShape* slab,
+                                FreeBlock* block) noexcept {
+  caches->push_slow(thread_cache(), slab->size_class, slab->lane, block);
   // Mostly a batch of half a class cache went back to the pools.
   purger->note_freed(batch_bytes);
 }
 
-inline void release_small(const SlabShape* slab, void* pointer) noexcept {
-  FreeBlock* block = checked_small_block(slab, pointer, "free");
-  if (!thread_cache().push(slab->size_class, slab->lane, block,
-                           slab->block_size)) [[unlikely]] {
-    release_small_slow(slab, block);
-  }
-}
-
-[[gnu::noinline]] void* allocate_other(std::size_t size, std::size_t align,
-                                       bool zeroed) noexcept {
+void* detail::allocate_other(std::size_t size, std::size_t align,
+                             bool zeroed) noexcept {
   Engine& laned = engine();
   if (!base::is_power_of_two(align)) return nullptr;
   // Every block is at least malloc-aligned.
@@ -340,33 +316,9 @@ inline void release_small(const SlabShape* slab, void* pointer) noexcept {
   return result.ptr;
 }
 
-// Every engine block that goes back, or the part of one a shrink cuts off.
-void release_big_bytes(std::size_t bytes) noexcept {
-  count_big(bytes, false);
-  purger->note_freed(bytes);
-}
-
-[[gnu::noinline]] void release_other(void* pointer) noexcept {
+void detail::release_other(void* pointer) noexcept {
   if (pointer == nullptr) return;
   release_big_bytes(engine().deallocate(pointer, "free"));
-}
-
-}  // namespace
-
-void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept {
-  if (align == kMallocAlign && size <= kMaxSmallSize) [[likely]] {
-    return allocate_small(class_for_request(size), size, zeroed);
-  }
-  return allocate_other(size, align, zeroed);
-}
-
-void release(void* pointer) noexcept {
-  // No segment lies at address 0, so nullptr goes the other way.
-  if (const SlabShape* slab = shape_of(pointer)) [[likely]] {
-    release_small(slab, pointer);
-    return;
-  }
-  release_other(pointer);
 }
 
 void* reallocate(void* pointer, std::size_t size) noexcept {

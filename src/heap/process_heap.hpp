@@ -5,7 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "heap/secure.hpp"
+#include "heap/size_classes.hpp"
+#include "heap/slab.hpp"
+#include "heap/thread_cache.hpp"
+#include "platform/per_thread.hpp"
 #include "rulloc/malloc.h"
 
 namespace rulloc::heap {
@@ -14,10 +20,93 @@ namespace rulloc::heap {
 // x86-64, which programs rely on for SSE loads).
 inline constexpr std::size_t kMallocAlign = 16;
 
+// The fast paths of allocate() and release(), inline so that malloc and
+// free (and new and delete) hold them whole, with or without link-time
+// optimisation; everything else is out of line in process_heap.cpp.
+namespace detail {
+
+// Each thread's cache (thread_cache.hpp), one copy per thread
+// (platform/per_thread.hpp).
+extern RULLOC_PER_THREAD ThreadCache per_thread_cache;
+inline ThreadCache& thread_cache() noexcept {
+  return platform::this_thread(per_thread_cache);
+}
+
+[[gnu::noinline]] void* allocate_small_slow(std::size_t size_class,
+                                            std::size_t size,
+                                            bool zeroed) noexcept;
+[[gnu::noinline]] void* allocate_other(std::size_t size, std::size_t align,
+                                       bool zeroed) noexcept;
+[[gnu::noinline]] void release_small_slow(const SlabShape* slab,
+                                          FreeBlock* block) noexcept;
+[[gnu::noinline]] void release_other(void* pointer) noexcept;
+// Flushes the thread's counters (due after a fast path), then returns
+// `block`: called last, so the fast paths around it keep no registers.
+[[gnu::noinline]] void* flush_counters_then(void* block) noexcept;
+// Stops the program for a pointer into a slab that is not a block in use.
+[[gnu::cold, gnu::noinline]] void report_small_misuse(
+    const SlabShape* slab, const void* pointer, const char* operation) noexcept;
+
+}  // namespace detail
+
+// `pointer`, which lies in `slab`, as a block in use; anything else stops
+// the program.
+[[gnu::always_inline]] inline FreeBlock* checked_small_block(
+    const SlabShape* slab, const void* pointer,
+    const char* operation) noexcept {
+  auto* block = static_cast<FreeBlock*>(const_cast<void*>(pointer));
+  if constexpr (kUnchecked) return block;
+  if (!is_block_start(*slab, pointer) || looks_free(block)) [[unlikely]] {
+    detail::report_small_misuse(slab, pointer, operation);
+  }
+  return block;
+}
+
+[[gnu::always_inline]] inline void* allocate_small(std::size_t size_class,
+                                                   std::size_t size,
+                                                   bool zeroed) noexcept {
+  ThreadCache& cache = detail::thread_cache();
+  void* block = cache.pop(size_class);
+  if (block == nullptr) [[unlikely]] {
+    return detail::allocate_small_slow(size_class, size, zeroed);
+  }
+  if (zeroed) std::memset(block, 0, size);
+  if (cache.counters_due()) [[unlikely]] {
+    return detail::flush_counters_then(block);
+  }
+  return block;
+}
+
+[[gnu::always_inline]] inline void release_small(const SlabShape* slab,
+                                                 void* pointer) noexcept {
+  FreeBlock* block = checked_small_block(slab, pointer, "free");
+  ThreadCache& cache = detail::thread_cache();
+  if (!cache.push(slab->size_class, slab->lane, block)) [[unlikely]] {
+    detail::release_small_slow(slab, block);
+  } else if (cache.counters_due()) [[unlikely]] {
+    detail::flush_counters_then(nullptr);
+  }
+}
+
 // `align` is a power of two (else nullptr); below kMallocAlign it is served
 // at kMallocAlign. nullptr on failure (errno untouched: callers set it).
-void* allocate(std::size_t size, std::size_t align, bool zeroed) noexcept;
-void release(void* pointer) noexcept;
+[[gnu::always_inline]] inline void* allocate(std::size_t size,
+                                             std::size_t align,
+                                             bool zeroed) noexcept {
+  if (align == kMallocAlign && size <= kMaxSmallSize) [[likely]] {
+    return allocate_small(class_for_request(size), size, zeroed);
+  }
+  return detail::allocate_other(size, align, zeroed);
+}
+
+[[gnu::always_inline]] inline void release(void* pointer) noexcept {
+  // No segment lies at address 0, so nullptr goes the other way.
+  if (in_segment(pointer)) [[likely]] {
+    release_small(&shape_in_segment(pointer), pointer);
+    return;
+  }
+  detail::release_other(pointer);
+}
 // Resizes to `size` keeping min(old, new) bytes, aligned to kMallocAlign.
 // nullptr on failure, and `pointer` stays valid.
 void* reallocate(void* pointer, std::size_t size) noexcept;

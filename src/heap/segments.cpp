@@ -147,11 +147,11 @@ Slab* Segments::take_slab(std::size_t size_class, std::size_t lane) noexcept {
   *slab = Slab{};
   const std::size_t size = class_size(size_class);
   SlabShape& shape = segment->shapes[index];
-  shape.block_size = static_cast<std::uint32_t>(size);
-  shape.reciprocal =
-      static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) / size);
-  shape.capacity =
-      static_cast<std::uint16_t>((kSlabBytes - guard_bytes()) / size);
+  const std::size_t capacity = (kSlabBytes - guard_bytes()) / size;
+  shape.multiple_test = multiple_test(size);
+  shape.block_size = static_cast<std::uint16_t>(size);
+  shape.last_block = static_cast<std::uint16_t>((capacity - 1) * size);
+  shape.capacity = static_cast<std::uint16_t>(capacity);
   shape.size_class = static_cast<std::uint8_t>(size_class);
   shape.lane = static_cast<std::uint8_t>(lane);
   return slab;
@@ -227,11 +227,11 @@ bool fail(base::Text& error, const Segment* segment, std::size_t slab,
 bool shape_is_sound(const SlabShape& shape, std::size_t lanes) noexcept {
   if (shape.size_class >= kClassCount || shape.lane >= lanes) return false;
   const std::size_t size = class_size(shape.size_class);
+  const std::size_t capacity = (kSlabBytes - guard_bytes()) / size;
   return shape.block_size == size &&
-         shape.reciprocal ==
-             static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + size - 1) /
-                                        size) &&
-         shape.capacity == (kSlabBytes - guard_bytes()) / size;
+         shape.multiple_test == multiple_test(size) &&
+         shape.capacity == capacity &&
+         shape.last_block == (capacity - 1) * size;
 }
 
 }  // namespace
@@ -278,7 +278,7 @@ bool Segments::check(base::Text& error, std::size_t lanes) noexcept {
       ++in_use;
       if (!shape_is_sound(shape, lanes)) {
         return fail(error, s, i,
-                    "shape (block size, capacity, reciprocal, lane) does not "
+                    "shape (block size, capacity, block test, lane) does not "
                     "match its size class");
       }
     }

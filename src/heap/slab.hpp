@@ -14,7 +14,7 @@
 //   +------+------+------+------+---------------------+------+
 //
 // From a pointer p: segment = p rounded down to 4 MiB, slab = bits 16..21
-// of p, block index = (p mod 64 KiB) / size (a multiply, not a divide).
+// of p; whether p starts a block is a multiply (SlabShape::multiple_test).
 // A process-wide bitmap, one bit per 4 MiB of address space, says which
 // addresses belong to segments, so any pointer can be classified safely.
 #pragma once
@@ -41,12 +41,24 @@ inline constexpr std::size_t kAddressBits = 47;
 // free. Kept apart from the slab's changing state (below), so frees on one
 // core do not miss the cache each time another core's pool updates a slab.
 struct SlabShape {
-  std::uint32_t block_size;  // 0 while the slab is not in use
-  std::uint32_t reciprocal;  // ceil(2^32 / block_size): division by multiply
+  // ceil(2^64 / block_size): an offset into the slab is a multiple of the
+  // block size exactly when offset * multiple_test, modulo 2^64, is below
+  // it (a multiply and a compare, no divide); 0 while the slab is not in
+  // use, so that no offset passes.
+  std::uint64_t multiple_test;
+  std::uint16_t block_size;  // 0 while the slab is not in use
+  std::uint16_t last_block;  // the offset of its last block
   std::uint16_t capacity;    // blocks that fit; 0 while not in use
   std::uint8_t size_class;
   std::uint8_t lane;  // whose pool the slab is in (class_pool.hpp)
 };
+
+static_assert(sizeof(SlabShape) == 16, "a shape's index is a shift");
+
+// SlabShape::multiple_test of a block size (at least 2): ceil(2^64 / size).
+constexpr std::uint64_t multiple_test(std::size_t size) noexcept {
+  return ~std::uint64_t{0} / size + 1;
+}
 
 // A slab's state, changed only under its class pool's lock.
 struct Slab {
@@ -90,16 +102,26 @@ inline std::size_t slab_index(const void* pointer) noexcept {
          kSlabsPerSegment;
 }
 
-// The shape of the slab holding `pointer`, or nullptr when `pointer` lies
-// in no segment (it may be a block of the engine, or foreign).
-inline const SlabShape* shape_of(const void* pointer) noexcept {
+// Whether `pointer` lies in a segment (else it may be a block of the
+// engine, or foreign).
+inline bool in_segment(const void* pointer) noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(pointer);
-  if ((address >> kAddressBits) != 0) return nullptr;
+  if ((address >> kAddressBits) != 0) return false;
   const std::uintptr_t index = address >> kSegmentShift;
   const std::uint64_t word =
       segment_map[index / 64].load(std::memory_order_relaxed);
-  if (((word >> (index % 64)) & 1) == 0) return nullptr;
-  return &segment_of(pointer)->shapes[slab_index(pointer)];
+  return ((word >> (index % 64)) & 1) != 0;
+}
+
+// The shape of the slab holding `pointer`, which lies in a segment.
+inline const SlabShape& shape_in_segment(const void* pointer) noexcept {
+  return segment_of(pointer)->shapes[slab_index(pointer)];
+}
+
+// The shape of the slab holding `pointer`, or nullptr when `pointer` lies
+// in no segment.
+inline const SlabShape* shape_of(const void* pointer) noexcept {
+  return in_segment(pointer) ? &shape_in_segment(pointer) : nullptr;
 }
 
 // The state of the slab holding `pointer`, which must lie in a segment.
@@ -133,8 +155,8 @@ inline bool is_block_start(const SlabShape& shape,
                            const void* pointer) noexcept {
   const std::uint64_t offset =
       reinterpret_cast<std::uintptr_t>(pointer) & (kSlabBytes - 1);
-  const std::uint64_t index = (offset * shape.reciprocal) >> 32;
-  return index * shape.block_size == offset && index < shape.capacity;
+  return offset * shape.multiple_test < shape.multiple_test &&
+         offset <= shape.last_block;
 }
 
 // Free-list links. In secure mode a link is stored XORed with its

@@ -3,14 +3,39 @@
 namespace rulloc::heap {
 namespace {
 
-long long bytes_held(const ThreadCache& cache) noexcept {
+// What a thread's cache holds and has in use, in one pass over its
+// classes: the small blocks in use (thread_cache.hpp, `taken`) and the
+// bytes held in its lists.
+struct Tally {
+  long long blocks = 0;
   long long bytes = 0;
+  long long held_bytes = 0;
+};
+
+Tally tally(const ThreadCache& cache) noexcept {
+  Tally sum;
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    bytes +=
-        static_cast<long long>(cache.classes[c].count + cache.outbox[c].count) *
-        kClassSizes[c];
+    const long long held = cache.classes[c].count + cache.outbox[c].count;
+    const long long blocks = cache.taken[c] - held;
+    sum.blocks += blocks;
+    sum.bytes += blocks * kClassSizes[c];
+    sum.held_bytes += held * kClassSizes[c];
   }
-  return bytes;
+  return sum;
+}
+
+// The counters since the last flush, from `now`, the cache's tally.
+ThreadCounters counted(const ThreadCache& cache, const Tally& now) noexcept {
+  // Every small-block event moves the blocks in use by one: an allocation
+  // up, a free down; the engine's events are counted apart.
+  const ThreadCounters& big = cache.counters;
+  const auto events =
+      static_cast<long long>(cache.events_budget - cache.events_left) -
+      static_cast<long long>(big.allocations + big.frees);
+  const long long moved = now.blocks - cache.published_blocks;
+  return {big.allocations + static_cast<std::size_t>((events + moved) / 2),
+          big.frees + static_cast<std::size_t>((events - moved) / 2),
+          big.bytes + now.bytes - cache.published_small_bytes};
 }
 
 // Unlinks up to `count` blocks from the head of a class cache.
@@ -27,6 +52,14 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
   cached.count -= n;
   set_next(last, nullptr);
   return head;
+}
+
+// Counts from now on from `now`, the cache's tally.
+void restart_counting(ThreadCache& cache, const Tally& now) noexcept {
+  cache.published_blocks = now.blocks;
+  cache.published_small_bytes = now.bytes;
+  cache.counters = {};
+  cache.events_left = cache.events_budget;
 }
 
 }  // namespace
@@ -50,8 +83,20 @@ std::uint8_t ThreadCaches::join_lane() noexcept {
   return static_cast<std::uint8_t>(best);
 }
 
-void ThreadCaches::give_outbox(ClassCache& outbox) noexcept {
+void ThreadCaches::give_back(ThreadCache& cache, std::size_t size_class,
+                             std::size_t count) noexcept {
+  ClassCache& cached = cache.classes[size_class];
+  const std::uint32_t before = cached.count;
+  FreeBlock* chain = detach(cached, count);
+  cache.taken[size_class] -= before - cached.count;
+  pools_.give(chain);
+}
+
+void ThreadCaches::give_outbox(ThreadCache& cache,
+                               std::size_t size_class) noexcept {
+  Outbox& outbox = cache.outbox[size_class];
   FreeBlock* head = outbox.head;
+  cache.taken[size_class] -= outbox.count;
   outbox.head = nullptr;
   outbox.count = 0;
   pools_.give(head);
@@ -70,7 +115,8 @@ bool ThreadCaches::ready(ThreadCache& cache) noexcept {
     cache.refill[c] = static_cast<std::uint16_t>(
         limit / 2 < config_.first_refill ? limit / 2 : config_.first_refill);
   }
-  cache.flush_after = config_.flush_every;
+  cache.events_budget = config_.flush_every > 0 ? config_.flush_every : 1;
+  cache.events_left = cache.events_budget;
   cache.lane = join_lane();
   if (config_.on_setup != nullptr) config_.on_setup(&cache);
   return true;
@@ -90,8 +136,16 @@ void ThreadCaches::exit(ThreadCache& cache) noexcept {
   // From now on every block and every count goes straight through.
   cache.state = CacheState::kGone;
   for (ClassCache& cached : cache.classes) cached.limit = 0;
-  cache.flush_after = 0;
   flush_counters(cache);
+  cache.events_budget = 1;
+  cache.events_left = 1;
+}
+
+// One event of a slow path: sets the cache up on the thread's first one,
+// and flushes the counters when they are due.
+void ThreadCaches::event_done(ThreadCache& cache) noexcept {
+  if (cache.events_left == 0) ready(cache);
+  if (--cache.events_left == 0) flush_counters(cache);
 }
 
 void ThreadCaches::count_event(ThreadCache& cache, long long bytes,
@@ -99,18 +153,16 @@ void ThreadCaches::count_event(ThreadCache& cache, long long bytes,
   ThreadCounters& local = cache.counters;
   ++(allocation ? local.allocations : local.frees);
   local.bytes += bytes;
-  if (++cache.events >= cache.flush_after) {
-    ready(cache);
-    flush_counters(cache);
-  }
+  event_done(cache);
 }
 
-void* ThreadCaches::pop_slow(ThreadCache& cache, std::size_t size_class,
-                             std::uint32_t bytes) noexcept {
+void* ThreadCaches::pop_slow(ThreadCache& cache,
+                             std::size_t size_class) noexcept {
   FreeBlock* block = nullptr;
   if (!ready(cache)) {
     // After the thread's exit: one block at a time, no cache.
     if (pools_.take(cache.lane, size_class, 1, 1, &block) == 0) return nullptr;
+    ++cache.taken[size_class];
   } else {
     ClassCache& cached = cache.classes[size_class];
     if (cached.head == nullptr) {
@@ -118,6 +170,7 @@ void* ThreadCaches::pop_slow(ThreadCache& cache, std::size_t size_class,
       const std::uint32_t most = cached.limit / 2;
       cached.count = static_cast<std::uint32_t>(
           pools_.take(cache.lane, size_class, refill, most, &cached.head));
+      cache.taken[size_class] += cached.count;
       refill =
           static_cast<std::uint16_t>(refill * 2u < most ? refill * 2u : most);
       if (cached.head == nullptr) return nullptr;
@@ -128,61 +181,64 @@ void* ThreadCaches::pop_slow(ThreadCache& cache, std::size_t size_class,
   }
   if constexpr (kSecure) check_untouched(block);
   block->canary = 0;
-  count_event(cache, bytes, true);
+  event_done(cache);
   return block;
 }
 
 void ThreadCaches::push_slow(ThreadCache& cache, std::size_t size_class,
-                             std::size_t lane, FreeBlock* block,
-                             std::uint32_t bytes) noexcept {
+                             std::size_t lane, FreeBlock* block) noexcept {
   block->canary = canary_of(block);
   if (!ready(cache)) {
     set_next(block, nullptr);
+    --cache.taken[size_class];
     pools_.give(block);
   } else if (lane != cache.lane) {
     // A batch as large as the cache's goes back at once: mostly one lane,
     // so one lock.
-    ClassCache& outbox = cache.outbox[size_class];
+    Outbox& outbox = cache.outbox[size_class];
     set_next(block, outbox.head);
     outbox.head = block;
     if (++outbox.count >= cache.classes[size_class].limit / 2) {
-      give_outbox(outbox);
+      give_outbox(cache, size_class);
     }
   } else {
     ClassCache& cached = cache.classes[size_class];
     if (cached.count >= cached.limit) {
-      pools_.give(detach(cached, cached.limit / 2));
+      give_back(cache, size_class, cached.limit / 2);
     }
     set_next(block, cached.head);
     cached.head = block;
     ++cached.count;
   }
-  count_event(cache, -static_cast<long long>(bytes), false);
+  event_done(cache);
+}
+
+ThreadCounters ThreadCaches::pending(const ThreadCache& cache) noexcept {
+  return counted(cache, tally(cache));
 }
 
 void ThreadCaches::flush_counters(ThreadCache& cache) noexcept {
-  if (config_.add_counters != nullptr) config_.add_counters(cache.counters);
-  cache.counters = {};
-  cache.events = 0;
-  const long long held = bytes_held(cache);
-  if (held != cache.published_bytes) {
-    cached_bytes_.fetch_add(held - cache.published_bytes,
+  const Tally now = tally(cache);
+  if (config_.add_counters != nullptr) {
+    config_.add_counters(counted(cache, now));
+  }
+  restart_counting(cache, now);
+  if (now.held_bytes != cache.published_bytes) {
+    cached_bytes_.fetch_add(now.held_bytes - cache.published_bytes,
                             std::memory_order_relaxed);
-    cache.published_bytes = held;
+    cache.published_bytes = now.held_bytes;
   }
   if (config_.after_flush != nullptr) config_.after_flush(&cache);
 }
 
 void ThreadCaches::discard_counters(ThreadCache& cache) noexcept {
-  cache.counters = {};
-  cache.events = 0;
+  restart_counting(cache, tally(cache));
 }
 
 void ThreadCaches::flush(ThreadCache& cache) noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    ClassCache& cached = cache.classes[c];
-    pools_.give(detach(cached, cached.count));
-    give_outbox(cache.outbox[c]);
+    give_back(cache, c, cache.classes[c].count);
+    give_outbox(cache, c);
   }
 }
 
@@ -215,7 +271,7 @@ unsigned ThreadCaches::lane_users(std::size_t lane) const noexcept {
 
 namespace {
 
-bool check_list(base::Text& error, const ClassCache& list, std::size_t c,
+bool check_list(base::Text& error, const Outbox& list, std::size_t c,
                 unsigned lane, bool own_lane, const char* whose,
                 const char* name) noexcept {
   std::uint32_t count = 0;
@@ -252,8 +308,9 @@ bool ThreadCaches::check(const ThreadCache& cache, base::Text& error,
                          const char* whose) noexcept {
   if (cache.state != CacheState::kActive) return true;
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    if (!check_list(error, cache.classes[c], c, cache.lane, true, whose,
-                    "cache") ||
+    const ClassCache& cached = cache.classes[c];
+    if (!check_list(error, Outbox{cached.head, cached.count}, c, cache.lane,
+                    true, whose, "cache") ||
         !check_list(error, cache.outbox[c], c, cache.lane, false, whose,
                     "outbox")) {
       return false;

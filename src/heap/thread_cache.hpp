@@ -32,7 +32,7 @@ namespace rulloc::heap {
 struct ThreadCounters {
   std::size_t allocations;
   std::size_t frees;
-  long long bytes;  // usable bytes allocated minus freed since last flush
+  long long bytes;  // usable bytes allocated minus freed
 };
 
 struct ClassCache {
@@ -41,6 +41,12 @@ struct ClassCache {
   // Blocks the class may hold: 0 until the cache is set up and after the
   // thread's exit, so a single compare sends those cases to the slow path.
   std::uint32_t limit;
+};
+
+// Blocks of other lanes a thread freed, per class, on their way back.
+struct Outbox {
+  FreeBlock* head;
+  std::uint32_t count;
 };
 
 enum class CacheState : unsigned char { kUnused, kActive, kGone };
@@ -55,35 +61,50 @@ inline void check_untouched(const FreeBlock* block) noexcept {
 // One thread's cache: plain data, all zero until it is set up, so the
 // process heap keeps one copy per thread (platform/per_thread.hpp: no
 // constructor, no destructor registration, which could call malloc; ready
-// from the thread's first instruction). Its fast paths, pop() and push(), touch
-// only the cache itself and call nothing: anything unusual (empty or full
-// class, counters due, cache not set up) makes them return nullptr / false, and
-// the caller then takes the matching slow path of its ThreadCaches, out of
-// line.
+// from the thread's first instruction). Its fast paths, pop() and push(),
+// touch only the cache itself and call nothing: an empty or full class, a
+// block of another lane or a cache not set up makes them return nullptr /
+// false, and the caller then takes the matching slow path of its
+// ThreadCaches, out of line; when counters_due() after one, the caller
+// hands the cache to ThreadCaches::flush_counters().
+//
+// The fast paths count nothing but events: how many blocks of each class
+// the thread has in use follows from what it took from the pools, gave
+// back and holds (`taken`, the lists' counts), so a flush works out the
+// allocations, frees and bytes since the last one (ThreadCaches::pending).
 struct ThreadCache {
   ClassCache classes[kClassCount];
-  ThreadCounters counters;
-  std::uint32_t events;       // counted since the last flush of the counters
-  std::uint32_t flush_after;  // 0 until set up and after the thread's exit
+  // Events (allocations and frees) left before the counters are due; 0
+  // until the cache is set up.
+  std::uint32_t events_left;
+  std::uint32_t events_budget;  // what events_left was set to at the flush
   CacheState state;
   std::uint8_t lane;  // the lane of pools (and engine buckets) it uses
-  // Per class: freed blocks of other lanes, on their way back.
-  ClassCache outbox[kClassCount];
+  Outbox outbox[kClassCount];
   // Per class: how many blocks the next refill takes. It starts small (set
   // up with the cache) and doubles up to half the class's limit, so a
   // short-lived thread does not carve (and give back) a thousand blocks for
   // its first few.
   std::uint16_t refill[kClassCount];
-  // Bytes of blocks in `classes` and `outbox` as last added to the figure
-  // of all threads (ThreadCaches::cached_bytes()), at the last flush of the
-  // counters.
+  // Per class: blocks taken from the pools minus blocks given back to them
+  // (its own and other threads' blocks). Minus the blocks in `classes` and
+  // `outbox`: the class's blocks this thread has in use (negative when it
+  // freed more of other threads' blocks than it allocated).
+  long long taken[kClassCount];
+  // Engine blocks, counted one by one (ThreadCaches::count_event).
+  ThreadCounters counters;
+  // At the last flush: the blocks and bytes in use worked out from
+  // `taken`, and the bytes held in `classes` and `outbox`, as added to the
+  // heap's figures.
+  long long published_blocks;
+  long long published_small_bytes;
   long long published_bytes;
 
-  // A free block of `size_class` (counted as `bytes` allocated), or nullptr.
-  void* pop(std::size_t size_class, std::uint32_t bytes) noexcept {
+  // A free block of `size_class`, or nullptr.
+  void* pop(std::size_t size_class) noexcept {
     ClassCache& cached = classes[size_class];
     FreeBlock* block = cached.head;
-    if (block == nullptr || events >= flush_after) [[unlikely]] {
+    if (block == nullptr) [[unlikely]] {
       return nullptr;
     }
     FreeBlock* next = next_of(block);
@@ -95,30 +116,28 @@ struct ThreadCache {
     --cached.count;
     if constexpr (kSecure) check_untouched(block);
     block->canary = 0;
-    ++events;
-    ++counters.allocations;
-    counters.bytes += bytes;
+    --events_left;
     return block;
   }
 
-  // Keeps a checked, freed block of `size_class` from a slab of `lane`
-  // (counted as `bytes` freed), or returns false.
-  bool push(std::size_t size_class, std::size_t block_lane, FreeBlock* block,
-            std::uint32_t bytes) noexcept {
+  // Keeps a checked, freed block of `size_class` from a slab of `lane`, or
+  // returns false.
+  bool push(std::size_t size_class, std::size_t block_lane,
+            FreeBlock* block) noexcept {
     ClassCache& cached = classes[size_class];
-    if (cached.count >= cached.limit || events >= flush_after ||
-        block_lane != lane) [[unlikely]] {
+    if (cached.count >= cached.limit || block_lane != lane) [[unlikely]] {
       return false;
     }
     set_next(block, cached.head);
     block->canary = canary_of(block);
     cached.head = block;
     ++cached.count;
-    ++events;
-    ++counters.frees;
-    counters.bytes -= bytes;
+    --events_left;
     return true;
   }
+
+  // After a pop() or push(): the counters are due for a flush.
+  bool counters_due() const noexcept { return events_left == 0; }
 };
 
 struct CacheConfig {
@@ -159,11 +178,10 @@ class ThreadCaches {
   // Blocks class `size_class` keeps.
   std::uint32_t capacity(std::size_t size_class) const noexcept;
 
-  // ThreadCache::pop() and push() for any case.
-  void* pop_slow(ThreadCache& cache, std::size_t size_class,
-                 std::uint32_t bytes) noexcept;
+  // ThreadCache::pop() and push() for any case (counters included).
+  void* pop_slow(ThreadCache& cache, std::size_t size_class) noexcept;
   void push_slow(ThreadCache& cache, std::size_t size_class, std::size_t lane,
-                 FreeBlock* block, std::uint32_t bytes) noexcept;
+                 FreeBlock* block) noexcept;
 
   // The lane of `cache`: a thread takes the least used lane as it sets its
   // cache up (lane 0 when it cannot be set up).
@@ -177,6 +195,8 @@ class ThreadCaches {
   // Counts an allocation or free done outside the cache (engine blocks).
   void count_event(ThreadCache& cache, long long bytes,
                    bool allocation) noexcept;
+  // What the cache counted since the last flush.
+  static ThreadCounters pending(const ThreadCache& cache) noexcept;
   // Adds the cache's counters to the heap's now.
   void flush_counters(ThreadCache& cache) noexcept;
   // Forgets what the cache counted since the last flush.
@@ -219,9 +239,14 @@ class ThreadCaches {
 
  private:
   bool ready(ThreadCache& cache) noexcept;
+  void event_done(ThreadCache& cache) noexcept;
   std::size_t lane_slow(ThreadCache& cache) noexcept;
   std::uint8_t join_lane() noexcept;
-  void give_outbox(ClassCache& outbox) noexcept;
+  // Gives up to `count` blocks of a class cache, or the whole outbox of a
+  // class, back to the pools.
+  void give_back(ThreadCache& cache, std::size_t size_class,
+                 std::size_t count) noexcept;
+  void give_outbox(ThreadCache& cache, std::size_t size_class) noexcept;
 
   ClassPools& pools_;
   const CacheConfig config_;

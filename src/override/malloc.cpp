@@ -44,10 +44,11 @@ using rulloc::override_layer::runtime_function;
 // touch only the thread's own cache (no lock, no atomic, no call).
 //
 // malloc(size)                                     override/malloc.cpp
-// * heap::allocate(size, 16, false)                heap/process_heap.cpp
+// * heap::allocate(size, 16, false)                heap/process_heap.hpp
 // *   size <= 32 KiB: allocate_small(class)
-// *     cache_pop(class)                           heap/thread_cache.hpp
-//         empty, or counters due: allocate_small_slow
+// *     cache_pop(class): counts one event         heap/thread_cache.hpp
+//       every 1024 events: flush_counters_then     heap/process_heap.cpp
+//         empty: allocate_small_slow
 //           engine(): builds the heap, once (settings, fork hooks, secret)
 //           cache_pop_slow(class)                  heap/thread_cache.cpp
 //             ready(): the cache, its lane, the thread-exit hook
@@ -62,7 +63,7 @@ using rulloc::override_layer::runtime_function;
 //           or map_region -> platform::map
 //
 // free(pointer)
-// * heap::release(pointer)                         heap/process_heap.cpp
+// * heap::release(pointer)                         heap/process_heap.hpp
 // *   shape_of(pointer): one bit per 4 MiB         heap/slab.hpp
 // *   release_small: checked (double free: base::report_misuse)
 // *     cache_push(class, lane, block)             heap/thread_cache.hpp

@@ -10,10 +10,18 @@
 
 namespace rulloc::override_layer {
 
-inline void* allocate_or_enomem(size_t size, size_t align,
-                                bool zeroed) noexcept {
+// Out of line, so that malloc's fast path keeps no register for it.
+[[gnu::cold, gnu::noinline]] inline void* enomem() noexcept {
+  errno = ENOMEM;
+  return nullptr;
+}
+
+[[gnu::always_inline]] inline void* allocate_or_enomem(size_t size,
+                                                       size_t align,
+                                                       bool zeroed) noexcept {
   void* pointer = heap::allocate(size, align, zeroed);
-  if (pointer == nullptr) errno = ENOMEM;
+  if (pointer == nullptr) [[unlikely]]
+    return enomem();
   return pointer;
 }
 

@@ -23,7 +23,6 @@ using heap::testing::Message;
 using heap::testing::PrivatePools;
 
 constexpr std::size_t kClass = 0;  // 16 bytes
-constexpr std::uint32_t kBytes = 16;
 
 // 1 KiB per class: 64 blocks of 16 bytes; refills of 4, 8, 16, 32.
 constexpr heap::CacheConfig kSmall{
@@ -46,24 +45,29 @@ struct Parts {
   std::size_t slabs_in_use() { return pools.segments.stats().slabs_in_use; }
 };
 
-void* pop(Parts& p, heap::ThreadCache& cache) {
-  void* block = cache.pop(kClass, kBytes);
-  return block != nullptr ? block : p.caches.pop_slow(cache, kClass, kBytes);
+// As the process heap does: the fast path, else the slow one, and the
+// counters flushed when the fast path says they are due.
+void* pop(Parts& p, heap::ThreadCache& cache, std::size_t c = kClass) {
+  void* block = cache.pop(c);
+  if (block == nullptr) return p.caches.pop_slow(cache, c);
+  if (cache.counters_due()) p.caches.flush_counters(cache);
+  return block;
 }
 
 void push(Parts& p, heap::ThreadCache& cache, void* pointer) {
   auto* block = static_cast<heap::FreeBlock*>(pointer);
   const heap::SlabShape* shape = heap::shape_of(block);
-  if (!cache.push(shape->size_class, shape->lane, block, shape->block_size)) {
-    p.caches.push_slow(cache, shape->size_class, shape->lane, block,
-                       shape->block_size);
+  if (!cache.push(shape->size_class, shape->lane, block)) {
+    p.caches.push_slow(cache, shape->size_class, shape->lane, block);
+  } else if (cache.counters_due()) {
+    p.caches.flush_counters(cache);
   }
 }
 
 TEST(ThreadCache, NothingIsCachedBeforeTheFirstSlowPath) {
   Parts p(1);
   Cache cache;
-  EXPECT_EQ(cache.pop(kClass, kBytes), nullptr);
+  EXPECT_EQ(cache.pop(kClass), nullptr);
   EXPECT_EQ(p.caches.live_threads(), 0);
   void* block = pop(p, cache);
   ASSERT_NE(block, nullptr);
@@ -81,11 +85,11 @@ TEST(ThreadCache, RefillsStartSmallAndDoubleUpToHalfTheLimit) {
   std::vector<void*> out;
   for (std::uint32_t expected : {4u, 8u, 16u, 32u, 32u}) {
     ASSERT_EQ(cache.classes[kClass].count, 0u);
-    ASSERT_EQ(cache.pop(kClass, kBytes), nullptr);  // empty: the slow path
-    out.push_back(p.caches.pop_slow(cache, kClass, kBytes));
+    ASSERT_EQ(cache.pop(kClass), nullptr);  // empty: the slow path
+    out.push_back(p.caches.pop_slow(cache, kClass));
     // The refill took `expected` blocks, one of them handed out.
     EXPECT_EQ(cache.classes[kClass].count, expected - 1);
-    while (void* block = cache.pop(kClass, kBytes)) out.push_back(block);
+    while (void* block = cache.pop(kClass)) out.push_back(block);
   }
   EXPECT_EQ(out.size(), 4u + 8 + 16 + 32 + 32);
   for (void* block : out) push(p, cache, block);
@@ -124,8 +128,8 @@ TEST(ThreadCache, BlocksOfAnotherLaneWaitInTheOutbox) {
   EXPECT_EQ(p.caches.lane_users(0), 1u);
   EXPECT_EQ(p.caches.lane_users(1), 1u);
   auto* block = static_cast<heap::FreeBlock*>(first);
-  EXPECT_FALSE(other.push(kClass, 0, block, kBytes));  // not its lane
-  p.caches.push_slow(other, kClass, 0, block, kBytes);
+  EXPECT_FALSE(other.push(kClass, 0, block));  // not its lane
+  p.caches.push_slow(other, kClass, 0, block);
   EXPECT_EQ(other.outbox[kClass].count, 1u);
   EXPECT_EQ(other.outbox[kClass].head, block);
   // Never handed out by the other thread.
@@ -141,8 +145,7 @@ TEST(ThreadCache, BlocksOfAnotherLaneWaitInTheOutbox) {
   std::vector<void*> owners;
   for (int i = 0; i < 40; ++i) owners.push_back(pop(p, owner));
   for (void* b : owners) {
-    p.caches.push_slow(other, kClass, 0, static_cast<heap::FreeBlock*>(b),
-                       kBytes);
+    p.caches.push_slow(other, kClass, 0, static_cast<heap::FreeBlock*>(b));
     ASSERT_LT(other.outbox[kClass].count, 32u);
   }
   p.caches.exit(other);  // the rest of the outbox too
@@ -173,22 +176,82 @@ TEST(ThreadCache, CountersGoToTheHeapEveryFlushEvery) {
   Parts p(1, config);
   Cache cache;
   std::vector<void*> out;
-  // Counted in the cache until 8 are due; the next call (on the slow path)
-  // adds them to the heap's.
-  for (int i = 0; i < 8; ++i) out.push_back(pop(p, cache));
+  // Counted in the cache until 8 are due; the 8th adds them to the heap's.
+  for (int i = 0; i < 7; ++i) out.push_back(pop(p, cache));
   EXPECT_EQ(allocations.load(), 0u);
-  EXPECT_EQ(cache.counters.allocations, 8u);
+  EXPECT_EQ(heap::ThreadCaches::pending(cache).allocations, 7u);
+  EXPECT_EQ(heap::ThreadCaches::pending(cache).bytes, 7 * 16);
   out.push_back(pop(p, cache));
+  EXPECT_EQ(allocations.load(), 8u);
+  EXPECT_EQ(bytes.load(), 8 * 16);
+  EXPECT_EQ(heap::ThreadCaches::pending(cache).allocations, 0u);
+  out.push_back(pop(p, cache));
+  // 1 allocation and 7 frees make the next 8.
+  for (std::size_t i = 0; i < 7; ++i) push(p, cache, out[i]);
   EXPECT_EQ(allocations.load(), 9u);
-  EXPECT_EQ(bytes.load(), 9 * 16);
-  EXPECT_EQ(cache.counters.allocations, 0u);
-  for (void* b : out) push(p, cache, b);
+  EXPECT_EQ(frees.load(), 7u);
+  EXPECT_EQ(bytes.load(), 2 * 16);
+  push(p, cache, out[7]);
+  EXPECT_EQ(heap::ThreadCaches::pending(cache).frees, 1u);
+  EXPECT_EQ(heap::ThreadCaches::pending(cache).bytes, -16);
+  push(p, cache, out[8]);
+  p.caches.flush_counters(cache);
+  EXPECT_EQ(allocations.load(), 9u);
   EXPECT_EQ(frees.load(), 9u);
   EXPECT_EQ(bytes.load(), 0);
   // Cached bytes are published with the counters.
   EXPECT_EQ(p.caches.cached_bytes(), cache.classes[kClass].count * 16u);
   p.caches.exit(cache);
   EXPECT_EQ(p.caches.cached_bytes(), 0u);
+}
+
+// The fast paths count only events; allocations, frees and bytes follow
+// from the blocks each thread took, gave back and holds, also when one
+// thread frees another's blocks (its outbox), after an exit, and with the
+// engine's blocks counted apart.
+TEST(ThreadCache, CountersFollowTheBlocksAcrossLanesAndExits) {
+  static std::atomic<std::size_t> allocations{0}, frees{0};
+  static std::atomic<long long> bytes{0};
+  allocations = 0;
+  frees = 0;
+  bytes = 0;
+  heap::CacheConfig config = kNoFlush;
+  config.add_counters = [](const heap::ThreadCounters& c) {
+    allocations += c.allocations;
+    frees += c.frees;
+    bytes += c.bytes;
+  };
+  Parts p(2, config);
+  Cache owner, other;
+  std::vector<void*> out;
+  for (int i = 0; i < 100; ++i) out.push_back(pop(p, owner, i % 3));
+  ASSERT_NE(p.caches.lane_of(other), owner.lane);
+  for (void* b : out) push(p, other, b);    // all to its outbox
+  p.caches.count_event(other, 4096, true);  // an engine block
+  EXPECT_EQ(heap::ThreadCaches::pending(owner).allocations, 100u);
+  EXPECT_EQ(heap::ThreadCaches::pending(owner).frees, 0u);
+  EXPECT_EQ(heap::ThreadCaches::pending(owner).bytes,
+            (34 + 33 * 2 + 33 * 3) * 16);
+  EXPECT_EQ(heap::ThreadCaches::pending(other).allocations, 1u);
+  EXPECT_EQ(heap::ThreadCaches::pending(other).frees, 100u);
+  EXPECT_EQ(heap::ThreadCaches::pending(other).bytes,
+            4096 - (34 + 33 * 2 + 33 * 3) * 16);
+  p.caches.flush_counters(owner);
+  p.caches.exit(other);  // gives its outbox back, flushes
+  EXPECT_EQ(allocations.load(), 101u);
+  EXPECT_EQ(frees.load(), 100u);
+  EXPECT_EQ(bytes.load(), 4096);
+  // After its exit every call is counted and flushed at once.
+  void* late = pop(p, other);
+  EXPECT_EQ(allocations.load(), 102u);
+  EXPECT_EQ(bytes.load(), 4096 + 16);
+  push(p, other, late);
+  p.caches.count_event(other, -4096, false);
+  EXPECT_EQ(frees.load(), 102u);
+  EXPECT_EQ(bytes.load(), 0);
+  p.caches.exit(owner);
+  EXPECT_EQ(allocations.load(), 102u);
+  EXPECT_EQ(frees.load(), 102u);
 }
 
 TEST(ThreadCache, NewThreadsTakeTheLeastUsedOfTheLanesAllowed) {
@@ -220,8 +283,7 @@ TEST(ThreadCache, ExitGivesEverythingBackAndLaterCallsGoStraightThrough) {
   std::vector<void*> out;
   for (std::size_t c = 0; c < 8; ++c) {
     for (int i = 0; i < 50; ++i) {
-      void* b = cache.pop(c, 16);
-      out.push_back(b != nullptr ? b : p.caches.pop_slow(cache, c, 16));
+      out.push_back(pop(p, cache, c));
     }
   }
   for (void* b : out) push(p, cache, b);
@@ -235,7 +297,7 @@ TEST(ThreadCache, ExitGivesEverythingBackAndLaterCallsGoStraightThrough) {
   void* late = pop(p, cache);
   ASSERT_NE(late, nullptr);
   EXPECT_EQ(cache.classes[kClass].count, 0u);
-  EXPECT_EQ(cache.pop(kClass, kBytes), nullptr);
+  EXPECT_EQ(cache.pop(kClass), nullptr);
   push(p, cache, late);
   EXPECT_EQ(cache.classes[kClass].count, 0u);
   p.pools.pools.trim();
@@ -256,8 +318,7 @@ TEST(ThreadCache, ThreadsFreeEachOthersBlocksThenExit) {
         std::vector<void*> mine;
         for (int i = 0; i < 100; ++i) {
           const std::size_t c = static_cast<std::size_t>(t + i) % 6;
-          void* b = cache.pop(c, 16);
-          if (b == nullptr) b = p.caches.pop_slow(cache, c, 16);
+          void* b = pop(p, cache, c);
           ASSERT_NE(b, nullptr);
           mine.push_back(b);
         }
