@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -247,6 +248,12 @@ void release_big_bytes(std::size_t bytes) noexcept {
   purger->note_freed(bytes);
 }
 
+[[gnu::cold]] void* out_of_memory() noexcept {
+  if (verbose) say("rulloc: allocation failed\n");
+  errno = ENOMEM;
+  return nullptr;
+}
+
 [[gnu::destructor]] void at_exit() {
   if (state.load(std::memory_order_acquire) != BuildState::kReady) return;
   purger->stop();
@@ -274,10 +281,7 @@ void* detail::allocate_small_slow(std::size_t size_class, std::size_t size,
                                   bool zeroed) noexcept {
   engine();  // builds the heap on the first call
   void* block = caches->pop_slow(thread_cache(), size_class);
-  if (block == nullptr) {
-    if (verbose) say("rulloc: allocation failed\n");
-    return nullptr;
-  }
+  if (block == nullptr) return out_of_memory();
   if (zeroed) std::memset(block, 0, size);
   return block;
 }
@@ -308,11 +312,8 @@ void* detail::allocate_other(std::size_t size, std::size_t align,
   }
   Allocation result = laned.allocate(Layout{size, align}, zeroed,
                                      caches->lane_of(thread_cache()), "malloc");
-  if (result.ptr != nullptr) {
-    count_big(result.size, true);
-  } else if (verbose) {
-    say("rulloc: allocation failed\n");
-  }
+  if (result.ptr == nullptr) return out_of_memory();
+  count_big(result.size, true);
   return result.ptr;
 }
 

@@ -89,7 +89,8 @@ inline ThreadCache& thread_cache() noexcept {
 }
 
 // `align` is a power of two (else nullptr); below kMallocAlign it is served
-// at kMallocAlign. nullptr on failure (errno untouched: callers set it).
+// at kMallocAlign. nullptr on failure, with errno = ENOMEM when memory ran
+// out.
 [[gnu::always_inline]] inline void* allocate(std::size_t size,
                                              std::size_t align,
                                              bool zeroed) noexcept {

@@ -129,9 +129,9 @@ struct ThreadCache {
       return false;
     }
     set_next(block, cached.head);
-    block->canary = canary_of(block);
     cached.head = block;
     ++cached.count;
+    block->canary = canary_of(block);
     --events_left;
     return true;
   }

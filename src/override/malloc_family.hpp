@@ -10,19 +10,13 @@
 
 namespace rulloc::override_layer {
 
-// Out of line, so that malloc's fast path keeps no register for it.
-[[gnu::cold, gnu::noinline]] inline void* enomem() noexcept {
-  errno = ENOMEM;
-  return nullptr;
-}
-
+// The heap sets errno to ENOMEM when it fails: nothing is left to do
+// after it, so malloc's fast path ends in it and its slow paths are tail
+// calls.
 [[gnu::always_inline]] inline void* allocate_or_enomem(size_t size,
                                                        size_t align,
                                                        bool zeroed) noexcept {
-  void* pointer = heap::allocate(size, align, zeroed);
-  if (pointer == nullptr) [[unlikely]]
-    return enomem();
-  return pointer;
+  return heap::allocate(size, align, zeroed);
 }
 
 inline bool multiply_overflows(size_t a, size_t b, size_t* product) noexcept {
