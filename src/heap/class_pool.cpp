@@ -265,7 +265,7 @@ namespace {
 const FreeBlock* peek_next(const FreeBlock* block) noexcept {
   std::uintptr_t next = block->link;
   if constexpr (kSecure) {
-    next ^= segment_of(block)->key ^ reinterpret_cast<std::uintptr_t>(block);
+    next ^= link_mask(block);
   }
   return reinterpret_cast<const FreeBlock*>(next);
 }

@@ -22,6 +22,9 @@ struct FreeBlock {
 // Random per process (set once when the heap is built), so no program
 // writes the canary by chance and no attacker can predict it.
 inline std::uintptr_t free_block_secret = 0;
+// Secure mode: what free-list links are encoded with (slab.hpp), random
+// per process and apart from the canary's secret.
+inline std::uintptr_t free_list_secret = 0;
 
 inline std::uintptr_t canary_of(const FreeBlock* block) noexcept {
   return free_block_secret ^ reinterpret_cast<std::uintptr_t>(block);

@@ -1,9 +1,8 @@
 // Secure mode, a build of its own (librulloc-secure.so, RULLOC_SECURE=1):
-// free-list links encoded with a secret per segment and checked when
-// followed, a guard page at the end of every slab, blocks handed out in a
-// random order within a slab (random_order.hpp), and every free block's
-// canary checked when it is handed out again. The plain build keeps only
-// the checks on free.
+// free-list links encoded with a secret and checked when followed, a guard page
+// at the end of every slab, blocks handed out in a random order within a slab
+// (random_order.hpp), and every free block's canary checked when it is handed
+// out again. The plain build keeps only the checks on free.
 #pragma once
 
 #ifndef RULLOC_SECURE

@@ -11,15 +11,6 @@
 namespace rulloc::heap {
 namespace {
 
-// A different key per segment, none of which gives away the secret.
-[[maybe_unused]] std::uintptr_t mix(std::uintptr_t value) noexcept {
-  value ^= value >> 31;
-  value *= 0x7FB5D329728EA185u;
-  value ^= value >> 27;
-  value *= 0x81DADEF4BC2DD44Du;
-  return value ^ (value >> 33);
-}
-
 // Secure mode's guard at the end of each slab: one page.
 std::size_t guard_bytes() noexcept {
   return kSecure ? platform::page_size() : 0;
@@ -78,8 +69,6 @@ Segment* Segments::map_segment() noexcept {
   segment->free_slabs = kAllSlabs;
   segment->dirty_slabs = 0;
   if constexpr (kSecure) {
-    segment->key =
-        mix(free_block_secret ^ reinterpret_cast<std::uintptr_t>(segment));
     // The last page of every slab: an overflow off a slab's last block
     // stops the program instead of reaching the next slab.
     for (std::size_t i = 1; i < kSlabsPerSegment; ++i) {

@@ -82,7 +82,6 @@ struct Segment {
   Segment* prev;
   std::uint64_t free_slabs;   // bit i: slab i is not in use
   std::uint64_t dirty_slabs;  // bit i: free, but its pages are not purged
-  std::uintptr_t key;         // secure mode: encodes free-list links
   bool open;                  // in the list of segments with free slabs
   Segment* older;             // every segment, newest first (never unlinked)
 };
@@ -159,16 +158,22 @@ inline bool is_block_start(const SlabShape& shape,
          offset <= shape.last_block;
 }
 
-// Free-list links. In secure mode a link is stored XORed with its
-// segment's key and its own address, so an overflow or a write after free
-// cannot plant a chosen pointer, and a link is checked before it is
-// followed: it must lead to a block start in a slab.
-inline FreeBlock* next_of(const FreeBlock* block) noexcept {
+// Free-list links. In secure mode a link is stored XORed with a secret and
+// its own address, so an overflow or a write after free cannot plant a
+// chosen pointer, and a link is checked before it is followed: it must
+// lead to a block start in a slab. The secret is one per process, kept in
+// a line that nothing writes (a key in each segment's header shared its
+// line with slab state that other threads write).
+inline std::uintptr_t link_mask(const FreeBlock* block) noexcept {
+  return free_list_secret ^ reinterpret_cast<std::uintptr_t>(block);
+}
+
+[[gnu::always_inline]] inline FreeBlock* next_of(
+    const FreeBlock* block) noexcept {
   if constexpr (!kSecure) {
     return reinterpret_cast<FreeBlock*>(block->link);
   } else {
-    const std::uintptr_t next = block->link ^ segment_of(block)->key ^
-                                reinterpret_cast<std::uintptr_t>(block);
+    const std::uintptr_t next = block->link ^ link_mask(block);
     auto* pointer = reinterpret_cast<FreeBlock*>(next);
     if (pointer != nullptr) {
       const SlabShape* shape = shape_of(pointer);
@@ -184,7 +189,7 @@ inline FreeBlock* next_of(const FreeBlock* block) noexcept {
 inline void set_next(FreeBlock* block, FreeBlock* next) noexcept {
   auto link = reinterpret_cast<std::uintptr_t>(next);
   if constexpr (kSecure) {
-    link ^= segment_of(block)->key ^ reinterpret_cast<std::uintptr_t>(block);
+    link ^= link_mask(block);
   }
   block->link = link;
 }

@@ -290,7 +290,7 @@ bool check_list(base::Text& error, const Outbox& list, std::size_t c,
     }
     std::uintptr_t next = b->link;
     if constexpr (kSecure) {
-      next ^= segment_of(b)->key ^ reinterpret_cast<std::uintptr_t>(b);
+      next ^= link_mask(b);
     }
     b = reinterpret_cast<const FreeBlock*>(next);
   }

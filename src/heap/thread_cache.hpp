@@ -101,7 +101,7 @@ struct ThreadCache {
   long long published_bytes;
 
   // A free block of `size_class`, or nullptr.
-  void* pop(std::size_t size_class) noexcept {
+  [[gnu::always_inline]] void* pop(std::size_t size_class) noexcept {
     ClassCache& cached = classes[size_class];
     FreeBlock* block = cached.head;
     if (block == nullptr) [[unlikely]] {
@@ -122,8 +122,9 @@ struct ThreadCache {
 
   // Keeps a checked, freed block of `size_class` from a slab of `lane`, or
   // returns false.
-  bool push(std::size_t size_class, std::size_t block_lane,
-            FreeBlock* block) noexcept {
+  [[gnu::always_inline]] bool push(std::size_t size_class,
+                                   std::size_t block_lane,
+                                   FreeBlock* block) noexcept {
     ClassCache& cached = classes[size_class];
     if (cached.count >= cached.limit || block_lane != lane) [[unlikely]] {
       return false;
