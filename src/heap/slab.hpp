@@ -104,9 +104,11 @@ inline std::size_t slab_index(const void* pointer) noexcept {
 // Whether `pointer` lies in a segment (else it may be a block of the
 // engine, or foreign).
 inline bool in_segment(const void* pointer) noexcept {
-  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
-  if ((address >> kAddressBits) != 0) return false;
-  const std::uintptr_t index = address >> kSegmentShift;
+  const std::uintptr_t index =
+      reinterpret_cast<std::uintptr_t>(pointer) >> kSegmentShift;
+  if (index >= (std::uintptr_t{1} << (kAddressBits - kSegmentShift))) {
+    return false;
+  }
   const std::uint64_t word =
       segment_map[index / 64].load(std::memory_order_relaxed);
   return ((word >> (index % 64)) & 1) != 0;
