@@ -10,9 +10,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iosfwd>
-#include <mutex>
-#include <string>
 
 #include "base/list.hpp"
 #include "base/spin_lock.hpp"
@@ -62,12 +59,12 @@ class Bucket {
   std::size_t trim_unused() noexcept;
 
   BucketStats stats() const noexcept;
-  bool check(std::string* error) const;
-  void dump(std::ostream& out) const;
-  // The same without allocating (what the two above are written in), for
-  // the process heap's rulloc_check() and rulloc_dump(): check() writes the
-  // first violation to `error`; dump() draws nothing and returns false when
-  // `try_only` and the lock is held (a signal handler must not wait).
+  // The checker and the map, without allocating (Rulloc<N>'s std::string
+  // and std::ostream faces, core/inspect_std.cpp, are written in them; the
+  // process heap's rulloc_check() and rulloc_dump() call them directly):
+  // check() writes the first violation to `error`; dump() draws nothing and
+  // returns false when `try_only` and the lock is held (a signal handler
+  // must not wait).
   bool check(base::Text& error) const noexcept;
   bool dump(base::Text& out, bool try_only) const noexcept;
   // The bytes of the bucket's regions by what they hold, under its lock:

@@ -247,13 +247,6 @@ BucketStats Engine::stats(std::size_t bucket) const noexcept {
   return bucket_at(buckets_, bucket).stats();
 }
 
-bool Engine::check(std::string* error) const {
-  for (std::size_t i = 0; i <= count_; ++i) {
-    if (!bucket_at(buckets_, i).check(error)) return false;
-  }
-  return true;
-}
-
 std::size_t Engine::trim() noexcept {
   std::size_t released = 0;
   for (std::size_t i = 0; i <= count_; ++i) {
@@ -268,10 +261,6 @@ std::size_t Engine::trim_unused() noexcept {
     released += bucket_at(buckets_, i).trim_unused();
   }
   return released;
-}
-
-void Engine::dump(std::ostream& out) const {
-  for (std::size_t i = 0; i <= count_; ++i) bucket_at(buckets_, i).dump(out);
 }
 
 }  // namespace rulloc::detail

@@ -2,11 +2,9 @@
 // map. None of this is on an allocation path. The checker and the map are
 // written without allocating (base::Text), so the process heap can run
 // them from inside malloc's locks or a signal handler; Rulloc<N>'s
-// std::string and std::ostream versions are the same code.
+// std::string and std::ostream versions (inspect_std.cpp) are the same code.
 #include <cstdint>
 #include <new>
-#include <ostream>
-#include <string>
 
 #include "base/alignment.hpp"
 #include "base/text.hpp"
@@ -24,15 +22,6 @@ bool fail(base::Text& error, std::size_t limit, const void* region,
   if (block != nullptr) error << " block " << block;
   error << ": " << what;
   return false;
-}
-
-void to_string(void* context, const char* text, std::size_t length) {
-  static_cast<std::string*>(context)->append(text, length);
-}
-
-void to_stream(void* context, const char* text, std::size_t length) {
-  static_cast<std::ostream*>(context)->write(
-      text, static_cast<std::streamsize>(length));
 }
 
 }  // namespace
@@ -107,17 +96,6 @@ bool Bucket::visit(RegionVisitor& visitor, bool try_only) const noexcept {
   }
   lock_.unlock();
   return true;
-}
-
-bool Bucket::check(std::string* error) const {
-  std::string message;
-  bool sound;
-  {
-    base::Text out(to_string, &message);
-    sound = check(out);
-  }
-  if (!sound && error != nullptr) *error = message;
-  return sound;
 }
 
 // The checker, one invariant family per function: the regions and their
@@ -240,11 +218,6 @@ bool Bucket::check_cache(base::Text& error) const noexcept {
     }
   }
   return true;
-}
-
-void Bucket::dump(std::ostream& out) const {
-  base::Text text(to_stream, &out);
-  dump(text, false);
 }
 
 // Draws the bucket the way the original documentation drew it:

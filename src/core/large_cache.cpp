@@ -145,10 +145,4 @@ const char* LargeCache::problem() const noexcept {
   return nullptr;
 }
 
-bool LargeCache::check(std::string* error) const {
-  const char* what = problem();
-  if (what != nullptr && error != nullptr) *error = what;
-  return what == nullptr;
-}
-
 }  // namespace rulloc::core

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
 
 #include "base/list.hpp"
 #include "core/region.hpp"
@@ -48,8 +47,7 @@ class LargeCache {
     return cache_;
   }
   std::size_t bytes() const noexcept { return bytes_; }
-  bool check(std::string* error) const;
-  // The same without allocating: nullptr, or what is wrong.
+  // What is wrong with the cache's bookkeeping, or nullptr.
   const char* problem() const noexcept;
 
  private:

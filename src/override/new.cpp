@@ -1,37 +1,42 @@
 // Every replaceable operator new and delete, over the process heap. The
 // throwing forms follow the standard: call the new_handler until it gives up,
-// then throw std::bad_alloc.
+// then throw std::bad_alloc; the nothrow forms return nullptr instead.
+// What the C++ runtime does for them comes from override/new_failure.hpp.
 #include <cstddef>
 #include <new>
 
 #include "heap/process_heap.hpp"
+#include "override/new_failure.hpp"
 
 namespace {
 
 using rulloc::heap::kMallocAlign;
+namespace new_failure = rulloc::override_layer::new_failure;
 
-void* new_or_null(std::size_t size, std::size_t align) noexcept {
+// The heap has no block: the new_handler's loop, out of the fast path.
+[[gnu::noinline, gnu::cold]] void* after_failure(std::size_t size,
+                                                 std::size_t align) {
   for (;;) {
+    const std::new_handler handler = new_failure::program_new_handler();
+    if (handler == nullptr) new_failure::throw_bad_alloc();
+    handler();
     void* pointer = rulloc::heap::allocate(size, align, false);
     if (pointer != nullptr) return pointer;
-    std::new_handler handler = std::get_new_handler();
-    if (handler == nullptr) return nullptr;
-    try {
-      handler();
-    } catch (...) {
-      return nullptr;
-    }
   }
 }
 
 void* new_or_throw(std::size_t size, std::size_t align) {
-  for (;;) {
-    void* pointer = rulloc::heap::allocate(size, align, false);
-    if (pointer != nullptr) return pointer;
-    std::new_handler handler = std::get_new_handler();
-    if (handler == nullptr) throw std::bad_alloc();
-    handler();
-  }
+  void* pointer = rulloc::heap::allocate(size, align, false);
+  if (pointer != nullptr) return pointer;
+  return after_failure(size, align);
+}
+
+void* new_or_null(std::size_t size, std::size_t align) noexcept {
+  void* pointer = rulloc::heap::allocate(size, align, false);
+  if (pointer != nullptr) return pointer;
+  if (new_failure::program_new_handler() == nullptr) return nullptr;
+  // The handler may throw: the throwing form again, its exception caught.
+  return new_failure::throwing_new_caught(size, align);
 }
 
 std::size_t alignment(std::align_val_t align) noexcept {

@@ -1,6 +1,6 @@
 // Linux implementation of the platform layer: mmap/munmap/mremap/madvise,
 // getrandom, clock_gettime, nanosleep, the environment, pthreads (a thread,
-// a key's destructor at thread exit, atfork), write and dlsym.
+// a key's destructor at thread exit, atfork), write, dlsym and dlopen.
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -233,6 +233,16 @@ bool set_fork_hooks(void (*before)(), void (*in_parent)(),
 bool thread_start_is_safe_anywhere() noexcept { return __libc_single_threaded; }
 
 void* next_symbol(const char* name) noexcept { return dlsym(RTLD_NEXT, name); }
+
+void* loaded_library_symbol(const char* library, const char* name) noexcept {
+  // RTLD_NOLOAD: a handle only if it is loaded, in any scope. dlsym on it
+  // searches the library, then its dependencies.
+  void* handle = dlopen(library, RTLD_NOLOAD | RTLD_LAZY);
+  if (handle == nullptr) return nullptr;
+  void* symbol = dlsym(handle, name);
+  dlclose(handle);  // only the reference RTLD_NOLOAD took
+  return symbol;
+}
 
 void write_to(int descriptor, const char* text, std::size_t length) noexcept {
   write_all(descriptor, text, length);

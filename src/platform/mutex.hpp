@@ -4,7 +4,9 @@
 // allocates its state with malloc when it is first locked, which inside
 // malloc would call the heap from under its own lock. On Windows it is an
 // SRWLOCK (one word, all zero when unlocked, no kernel object); elsewhere
-// std::mutex, which does not allocate.
+// a pthread mutex. Not std::mutex there either: its lock() throws
+// std::system_error from the C++ library, which librulloc.so does not link
+// (a C program preloading it must not load libstdc++).
 #pragma once
 
 #if defined(_WIN32)
@@ -28,11 +30,23 @@ class Mutex {
 
 #else
 
-#include <mutex>
+#include <pthread.h>
 
 namespace rulloc::platform {
 
-using Mutex = std::mutex;
+class Mutex {
+ public:
+  constexpr Mutex() noexcept = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+  // A default mutex fails only when misused (never locked twice here).
+  void lock() noexcept { pthread_mutex_lock(&mutex_); }
+  bool try_lock() noexcept { return pthread_mutex_trylock(&mutex_) == 0; }
+  void unlock() noexcept { pthread_mutex_unlock(&mutex_); }
+
+ private:
+  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+};
 
 }  // namespace rulloc::platform
 

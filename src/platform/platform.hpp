@@ -2,13 +2,13 @@
 // unmap, retire, reserve, remap, purge, guard, which pages are resident),
 // random bytes, clocks and sleep, the environment, a thread of rulloc's
 // own, a hook at thread exit, fork hooks, writing reports and files, and
-// the next definition of a symbol. One
-// implementation file per OS (linux.cpp, windows.cpp); nothing above this
-// layer includes an OS header or calls the OS, and .ci/check-layers checks
-// that. None of these functions allocates, except that start_thread(),
-// set_fork_hooks() (pthread_create, pthread_atfork) and next_symbol()
-// (dlsym) may call malloc themselves: the heap calls the first two only
-// once it is built, never from inside its own construction.
+// the definitions of a symbol. One implementation file per OS (linux.cpp,
+// windows.cpp); nothing above this layer includes an OS header or calls the
+// OS, and .ci/check-layers checks that. None of these functions allocates,
+// except that start_thread(), set_fork_hooks() (pthread_create,
+// pthread_atfork), next_symbol() and loaded_library_symbol() (dlsym, dlopen)
+// may call malloc themselves: the heap calls the first two only once it is
+// built, never from inside its own construction.
 #pragma once
 
 #include <cstddef>
@@ -148,6 +148,16 @@ inline constexpr bool kRuntimeHasOwnHeap = false;
 // export (msvcrt.dll or ucrtbase.dll, whichever the program imports).
 // nullptr when there is none.
 void* next_symbol(const char* name) noexcept;
+
+// The definition of `name` in the shared library `library` (a file name
+// such as "libstdc++.so.6") or in the libraries it depends on, if the
+// process has loaded it, whether for the program or for a library opened
+// with its own local scope (dlopen(RTLD_LOCAL), as Python opens extension
+// modules); it never loads it. For librulloc.so, which links no C++ runtime
+// and calls the program's when operator new fails. nullptr when it is not
+// loaded or lacks `name` (always on Windows, where rulloc is linked with its
+// C++ runtime).
+void* loaded_library_symbol(const char* library, const char* name) noexcept;
 
 // For looking at the live heap (heap/inspect.cpp): none of these allocates,
 // and write_to() and resident_memory() may be called from a signal handler.

@@ -22,6 +22,7 @@
 //   ucrtbase.dll, the one this image imports): a program that links the
 //   malloc replacement still meets blocks the runtime allocated itself
 //   (_strdup, _getcwd, ...), and hands them back to the runtime.
+//   loaded_library_symbol() finds nothing: its only use is librulloc.so's.
 // - Stubs, where Windows has nothing to match: set_fork_hooks() (there is no
 //   fork) does nothing, and start_thread() blocks no signals (a Windows
 //   thread takes none; a console's Ctrl+C runs on a thread of its own) and
@@ -372,6 +373,10 @@ void* next_symbol(const char* name) noexcept {
   HMODULE module = runtime_module();
   if (module == nullptr) return nullptr;
   return reinterpret_cast<void*>(GetProcAddress(module, name));
+}
+
+void* loaded_library_symbol(const char*, const char*) noexcept {
+  return nullptr;
 }
 
 void Mutex::lock() noexcept {

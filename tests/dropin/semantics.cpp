@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "check.h"
+#include "throws_bad_alloc.hpp"
 
 namespace {
 
@@ -26,18 +27,6 @@ volatile std::size_t very_large = std::size_t{1} << 62;
 
 bool aligned(const void* p, std::size_t align) {
   return (reinterpret_cast<std::uintptr_t>(p) & (align - 1)) == 0;
-}
-
-template <class F>
-bool throws_bad_alloc(F f) {
-  try {
-    f();
-  } catch (const std::bad_alloc&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-  return false;
 }
 
 void test_on_rulloc() {
@@ -180,6 +169,9 @@ void test_new_handler() {
   CHECK(handler_calls == 1);
   handler_calls = 0;
   CHECK(::operator new[](huge, std::nothrow) == nullptr);
+  CHECK(handler_calls == 1);
+  handler_calls = 0;
+  CHECK(::operator new (huge, std::align_val_t{64}, std::nothrow) == nullptr);
   CHECK(handler_calls == 1);
   std::set_new_handler(nullptr);
   // Not called when the allocation succeeds.
