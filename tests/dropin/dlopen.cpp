@@ -26,6 +26,13 @@ F symbol(void* library, const char* name) {
 int main(int argc, char** argv) {
   require_rulloc();
   REQUIRE(argc == 2);
+  // A C++ program has its C++ runtime loaded from the start; this one uses
+  // none of it (so it is not linked in), and librulloc.so does not bring it
+  // either. Loaded first by the plugin, in the plugin's own scope, libstdc++
+  // would bind its calls to the std::string members a debug build of the
+  // plugin exports, and glibc would then keep the plugin loaded after
+  // dlclose (the check below).
+  REQUIRE(dlopen("libstdc++.so.6", RTLD_NOW | RTLD_GLOBAL) != nullptr);
   const rulloc_malloc_stats before = dropin_stats();
   for (int round = 0; round < 50; ++round) {
     void* library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
