@@ -161,44 +161,53 @@ TEST(ThreadCache, BlocksOfAnotherLaneWaitInTheOutbox) {
   p.caches.exit(owner);
 }
 
+// What the caches added to the heap's counters (CacheConfig::add_counters).
+struct HeapCounters {
+  static inline std::atomic<std::size_t> allocations{0}, frees{0};
+  static inline std::atomic<long long> bytes{0};
+  static void reset() {
+    allocations = 0;
+    frees = 0;
+    bytes = 0;
+  }
+  static heap::CacheConfig added_by(heap::CacheConfig config) {
+    config.add_counters = [](const heap::ThreadCounters& c) {
+      allocations += c.allocations;
+      frees += c.frees;
+      bytes += c.bytes;
+    };
+    return config;
+  }
+};
+
 TEST(ThreadCache, CountersGoToTheHeapEveryFlushEvery) {
-  static std::atomic<std::size_t> allocations{0}, frees{0};
-  static std::atomic<long long> bytes{0};
-  allocations = 0;
-  frees = 0;
-  bytes = 0;
-  heap::CacheConfig config = kSmall;
-  config.add_counters = [](const heap::ThreadCounters& c) {
-    allocations += c.allocations;
-    frees += c.frees;
-    bytes += c.bytes;
-  };
-  Parts p(1, config);
+  HeapCounters::reset();
+  Parts p(1, HeapCounters::added_by(kSmall));
   Cache cache;
   std::vector<void*> out;
   // Counted in the cache until 8 are due; the 8th adds them to the heap's.
   for (int i = 0; i < 7; ++i) out.push_back(pop(p, cache));
-  EXPECT_EQ(allocations.load(), 0u);
+  EXPECT_EQ(HeapCounters::allocations.load(), 0u);
   EXPECT_EQ(heap::ThreadCaches::pending(cache).allocations, 7u);
   EXPECT_EQ(heap::ThreadCaches::pending(cache).bytes, 7 * 16);
   out.push_back(pop(p, cache));
-  EXPECT_EQ(allocations.load(), 8u);
-  EXPECT_EQ(bytes.load(), 8 * 16);
+  EXPECT_EQ(HeapCounters::allocations.load(), 8u);
+  EXPECT_EQ(HeapCounters::bytes.load(), 8 * 16);
   EXPECT_EQ(heap::ThreadCaches::pending(cache).allocations, 0u);
   out.push_back(pop(p, cache));
   // 1 allocation and 7 frees make the next 8.
   for (std::size_t i = 0; i < 7; ++i) push(p, cache, out[i]);
-  EXPECT_EQ(allocations.load(), 9u);
-  EXPECT_EQ(frees.load(), 7u);
-  EXPECT_EQ(bytes.load(), 2 * 16);
+  EXPECT_EQ(HeapCounters::allocations.load(), 9u);
+  EXPECT_EQ(HeapCounters::frees.load(), 7u);
+  EXPECT_EQ(HeapCounters::bytes.load(), 2 * 16);
   push(p, cache, out[7]);
   EXPECT_EQ(heap::ThreadCaches::pending(cache).frees, 1u);
   EXPECT_EQ(heap::ThreadCaches::pending(cache).bytes, -16);
   push(p, cache, out[8]);
   p.caches.flush_counters(cache);
-  EXPECT_EQ(allocations.load(), 9u);
-  EXPECT_EQ(frees.load(), 9u);
-  EXPECT_EQ(bytes.load(), 0);
+  EXPECT_EQ(HeapCounters::allocations.load(), 9u);
+  EXPECT_EQ(HeapCounters::frees.load(), 9u);
+  EXPECT_EQ(HeapCounters::bytes.load(), 0);
   // Cached bytes are published with the counters.
   EXPECT_EQ(p.caches.cached_bytes(), cache.classes[kClass].count * 16u);
   p.caches.exit(cache);
@@ -210,18 +219,8 @@ TEST(ThreadCache, CountersGoToTheHeapEveryFlushEvery) {
 // thread frees another's blocks (its outbox), after an exit, and with the
 // engine's blocks counted apart.
 TEST(ThreadCache, CountersFollowTheBlocksAcrossLanesAndExits) {
-  static std::atomic<std::size_t> allocations{0}, frees{0};
-  static std::atomic<long long> bytes{0};
-  allocations = 0;
-  frees = 0;
-  bytes = 0;
-  heap::CacheConfig config = kNoFlush;
-  config.add_counters = [](const heap::ThreadCounters& c) {
-    allocations += c.allocations;
-    frees += c.frees;
-    bytes += c.bytes;
-  };
-  Parts p(2, config);
+  HeapCounters::reset();
+  Parts p(2, HeapCounters::added_by(kNoFlush));
   Cache owner, other;
   std::vector<void*> out;
   for (int i = 0; i < 100; ++i) out.push_back(pop(p, owner, i % 3));
@@ -238,20 +237,20 @@ TEST(ThreadCache, CountersFollowTheBlocksAcrossLanesAndExits) {
             4096 - (34 + 33 * 2 + 33 * 3) * 16);
   p.caches.flush_counters(owner);
   p.caches.exit(other);  // gives its outbox back, flushes
-  EXPECT_EQ(allocations.load(), 101u);
-  EXPECT_EQ(frees.load(), 100u);
-  EXPECT_EQ(bytes.load(), 4096);
+  EXPECT_EQ(HeapCounters::allocations.load(), 101u);
+  EXPECT_EQ(HeapCounters::frees.load(), 100u);
+  EXPECT_EQ(HeapCounters::bytes.load(), 4096);
   // After its exit every call is counted and flushed at once.
   void* late = pop(p, other);
-  EXPECT_EQ(allocations.load(), 102u);
-  EXPECT_EQ(bytes.load(), 4096 + 16);
+  EXPECT_EQ(HeapCounters::allocations.load(), 102u);
+  EXPECT_EQ(HeapCounters::bytes.load(), 4096 + 16);
   push(p, other, late);
   p.caches.count_event(other, -4096, false);
-  EXPECT_EQ(frees.load(), 102u);
-  EXPECT_EQ(bytes.load(), 0);
+  EXPECT_EQ(HeapCounters::frees.load(), 102u);
+  EXPECT_EQ(HeapCounters::bytes.load(), 0);
   p.caches.exit(owner);
-  EXPECT_EQ(allocations.load(), 102u);
-  EXPECT_EQ(frees.load(), 102u);
+  EXPECT_EQ(HeapCounters::allocations.load(), 102u);
+  EXPECT_EQ(HeapCounters::frees.load(), 102u);
 }
 
 TEST(ThreadCache, NewThreadsTakeTheLeastUsedOfTheLanesAllowed) {
