@@ -15,7 +15,6 @@ namespace {
 
 using rulloc::base::is_power_of_two;
 using rulloc::heap::kMallocAlign;
-using rulloc::override_layer::allocate_or_enomem;
 using rulloc::override_layer::is_runtime_block;
 using rulloc::override_layer::multiply_overflows;
 using rulloc::override_layer::runtime_function;
@@ -78,7 +77,7 @@ using rulloc::override_layer::runtime_function;
 //       Bucket::deallocate: merge, unmap or keep   core/bucket.cpp
 //     purger_note_freed(bytes)
 RULLOC_EXPORT void* malloc(size_t size) noexcept {
-  return allocate_or_enomem(size, kMallocAlign, false);
+  return rulloc::heap::allocate(size, kMallocAlign, false);
 }
 
 RULLOC_EXPORT void free(void* pointer) noexcept {
@@ -124,7 +123,7 @@ RULLOC_EXPORT void* aligned_alloc(size_t align, size_t size) noexcept {
     errno = EINVAL;
     return nullptr;
   }
-  return allocate_or_enomem(size, align, false);
+  return rulloc::heap::allocate(size, align, false);
 }
 
 RULLOC_EXPORT void* memalign(size_t align, size_t size) noexcept {
@@ -135,11 +134,11 @@ RULLOC_EXPORT void* memalign(size_t align, size_t size) noexcept {
   }
   size_t power = kMallocAlign;
   while (power < align) power <<= 1;
-  return allocate_or_enomem(size, power, false);
+  return rulloc::heap::allocate(size, power, false);
 }
 
 RULLOC_EXPORT void* valloc(size_t size) noexcept {
-  return allocate_or_enomem(size, rulloc::platform::page_size(), false);
+  return rulloc::heap::allocate(size, rulloc::platform::page_size(), false);
 }
 
 RULLOC_EXPORT void* pvalloc(size_t size) noexcept {
@@ -149,7 +148,7 @@ RULLOC_EXPORT void* pvalloc(size_t size) noexcept {
     errno = ENOMEM;
     return nullptr;
   }
-  return allocate_or_enomem(rounded, page, false);
+  return rulloc::heap::allocate(rounded, page, false);
 }
 
 // glibc's: returns 1 when memory was given back. The padding is not kept:

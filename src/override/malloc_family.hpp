@@ -1,6 +1,7 @@
-// The malloc family's checks and errno, shared by malloc and friends
-// (malloc.cpp) and by the same calls under rulloc's names (rulloc_malloc.cpp,
-// for programs that keep their C library's malloc).
+// The malloc family's checks and errno (the heap sets ENOMEM when memory
+// runs out; these set it for what they refuse themselves), shared by malloc and
+// friends (malloc.cpp) and by the same calls under rulloc's names
+// (rulloc_malloc.cpp, for programs that keep their C library's malloc).
 #pragma once
 
 #include <errno.h>
@@ -9,15 +10,6 @@
 #include "heap/process_heap.hpp"
 
 namespace rulloc::override_layer {
-
-// The heap sets errno to ENOMEM when it fails: nothing is left to do
-// after it, so malloc's fast path ends in it and its slow paths are tail
-// calls.
-[[gnu::always_inline]] inline void* allocate_or_enomem(size_t size,
-                                                       size_t align,
-                                                       bool zeroed) noexcept {
-  return heap::allocate(size, align, zeroed);
-}
 
 inline bool multiply_overflows(size_t a, size_t b, size_t* product) noexcept {
   return __builtin_mul_overflow(a, b, product);
@@ -29,13 +21,13 @@ inline void* calloc_or_enomem(size_t count, size_t size) noexcept {
     errno = ENOMEM;
     return nullptr;
   }
-  return allocate_or_enomem(total, heap::kMallocAlign, true);
+  return heap::allocate(total, heap::kMallocAlign, true);
 }
 
 // realloc() of a block of rulloc's (or nullptr).
 inline void* reallocate_or_enomem(void* pointer, size_t size) noexcept {
   if (pointer == nullptr) {
-    return allocate_or_enomem(size, heap::kMallocAlign, false);
+    return heap::allocate(size, heap::kMallocAlign, false);
   }
   if (size == 0) {  // glibc frees and returns NULL
     heap::release(pointer);

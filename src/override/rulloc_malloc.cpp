@@ -43,8 +43,7 @@ RULLOC_EXPORT size_t rulloc_map_json(char* buffer, size_t size) {
 }
 
 RULLOC_EXPORT void* rulloc_malloc(size_t size) {
-  return rulloc::override_layer::allocate_or_enomem(
-      size, rulloc::heap::kMallocAlign, false);
+  return rulloc::heap::allocate(size, rulloc::heap::kMallocAlign, false);
 }
 
 RULLOC_EXPORT void* rulloc_calloc(size_t count, size_t size) {
@@ -56,7 +55,7 @@ RULLOC_EXPORT void* rulloc_aligned_malloc(size_t align, size_t size) {
     errno = EINVAL;
     return nullptr;
   }
-  return rulloc::override_layer::allocate_or_enomem(size, align, false);
+  return rulloc::heap::allocate(size, align, false);
 }
 
 RULLOC_EXPORT void* rulloc_malloc_realloc(void* pointer, size_t size) {

@@ -72,30 +72,27 @@ TEST(Purger, ARoundPurgesTheSlabsFreedBeforeTheLastTick) {
   EXPECT_EQ(calls.trims.load(), 3);  // the engine trimmed every round
 }
 
+// Moves the test clock on by `ms`, frees 100 bytes, and returns the rounds
+// run so far.
+std::uint64_t free_after(heap::Purger& purger, unsigned long long ms) {
+  now += ms;
+  purger.note_freed(100);
+  return purger.rounds();
+}
+
 TEST(Purger, FreesRunARoundWhenTheClockSaysOneIsDue) {
   PrivateSegments segments;
   Calls calls;
   heap::Purger purger(segments, config(calls, 100));  // a tick: 50 ms
-  purger.note_freed(100);
-  EXPECT_EQ(purger.rounds(), 0u);
-  now += 49;
-  purger.note_freed(100);
-  EXPECT_EQ(purger.rounds(), 0u);
-  now += 1;
-  purger.note_freed(100);
-  EXPECT_EQ(purger.rounds(), 1u);
-  purger.note_freed(100);  // the next is due a tick later
-  now += 49;
-  purger.note_freed(100);
-  EXPECT_EQ(purger.rounds(), 1u);
-  now += 1;
-  purger.note_freed(100);
-  EXPECT_EQ(purger.rounds(), 2u);
+  EXPECT_EQ(free_after(purger, 0), 0u);
+  EXPECT_EQ(free_after(purger, 49), 0u);
+  EXPECT_EQ(free_after(purger, 1), 1u);
+  free_after(purger, 0);  // the next is due a tick later
+  EXPECT_EQ(free_after(purger, 49), 1u);
+  EXPECT_EQ(free_after(purger, 1), 2u);
   // A clock far ahead: one round, not one per tick missed.
-  now += 10000;
-  purger.note_freed(100);
-  purger.note_freed(100);
-  EXPECT_EQ(purger.rounds(), 3u);
+  free_after(purger, 10000);
+  EXPECT_EQ(free_after(purger, 0), 3u);
   EXPECT_EQ(calls.starts.load(), 0);  // never from a small free
 }
 
