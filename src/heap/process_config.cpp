@@ -37,7 +37,10 @@ ProcessHeapConfig process_heap_config() noexcept {
   const std::size_t lanes = chosen != 0 ? chosen : cpus;
   config.lanes = lanes < kMaxLanes ? lanes : kMaxLanes;
   config.pools.lanes = config.lanes;
-  config.pools.keep_empty = 1;
+  // An emptied slab goes back to the segments with its pages, where the
+  // next slab of any class is taken first: one kept per class and lane
+  // would hold memory a small heap needs elsewhere.
+  config.pools.keep_empty = 0;
   config.caches.bytes_per_class =
       static_cast<std::size_t>(option(Option::kThreadCacheBytes));
   config.caches.first_refill = 16;

@@ -70,6 +70,11 @@ std::uint32_t ThreadCaches::capacity(std::size_t size_class) const noexcept {
       blocks < 2 ? 2 : (blocks > 2048 ? 2048 : blocks));
 }
 
+std::size_t ThreadCaches::carve_limit(std::size_t size_class) const noexcept {
+  const std::size_t blocks = config_.carve_bytes / class_size(size_class);
+  return blocks < 1 ? 1 : blocks;
+}
+
 std::uint8_t ThreadCaches::join_lane() noexcept {
   std::size_t best = 0;
   const std::size_t lanes = lanes_in_use();
@@ -168,8 +173,10 @@ void* ThreadCaches::pop_slow(ThreadCache& cache,
     if (cached.head == nullptr) {
       std::uint16_t& refill = cache.refill[size_class];
       const std::uint32_t most = cached.limit / 2;
+      const std::size_t carve = carve_limit(size_class);
       cached.count = static_cast<std::uint32_t>(
-          pools_.take(cache.lane, size_class, refill, most, &cached.head));
+          pools_.take(cache.lane, size_class, refill < carve ? refill : carve,
+                      most, &cached.head));
       cache.taken[size_class] += cached.count;
       refill =
           static_cast<std::uint16_t>(refill * 2u < most ? refill * 2u : most);

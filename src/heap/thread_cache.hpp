@@ -148,6 +148,11 @@ struct CacheConfig {
   // A thread's first refill of a class takes this many blocks (or half the
   // class's limit, when smaller).
   std::uint32_t first_refill = 16;
+  // A refill carves fresh blocks (writing to their memory) up to this many
+  // bytes' worth, at least one block: blocks carved and not yet used stay
+  // resident in the cache, a page or two per class instead of up to half
+  // the class's limit.
+  std::size_t carve_bytes = 4096;
   // Counters go to the process-wide ones every this many events, so the
   // fast path touches no shared cache line.
   std::uint32_t flush_every = 1024;
@@ -240,6 +245,8 @@ class ThreadCaches {
 
  private:
   bool ready(ThreadCache& cache) noexcept;
+  // Fresh blocks one refill of the class may carve.
+  std::size_t carve_limit(std::size_t size_class) const noexcept;
   void event_done(ThreadCache& cache) noexcept;
   std::size_t lane_slow(ThreadCache& cache) noexcept;
   std::uint8_t join_lane() noexcept;

@@ -96,6 +96,36 @@ TEST(ThreadCache, RefillsStartSmallAndDoubleUpToHalfTheLimit) {
   p.caches.exit(cache);
 }
 
+// Fresh blocks are carved at most carve_bytes at a time (16 blocks of 16
+// bytes here), so a class touches no more memory than it uses plus that;
+// blocks given back are still handed out a whole slab list at a time.
+TEST(ThreadCache, RefillsCarveAtMostCarveBytesButTakeFreeListsWhole) {
+  Parts p(1, {.bytes_per_class = 4096,
+              .first_refill = 4,
+              .carve_bytes = 256,
+              .flush_every = 1u << 30});
+  Cache cache;
+  std::vector<void*> out;
+  for (std::uint32_t expected : {4u, 8u, 16u, 16u, 16u}) {
+    ASSERT_EQ(cache.pop(kClass), nullptr);
+    out.push_back(p.caches.pop_slow(cache, kClass));
+    EXPECT_EQ(cache.classes[kClass].count, expected - 1);
+    while (void* block = cache.pop(kClass)) out.push_back(block);
+  }
+  const heap::Slab* slab = heap::slab_of(out.front());
+  EXPECT_EQ(slab->carved, out.size());  // nothing carved beyond them
+  // Back to the pool, then out again: 60 free blocks in one refill.
+  for (void* block : out) push(p, cache, block);
+  p.caches.flush(cache);
+  ASSERT_EQ(cache.pop(kClass), nullptr);
+  out.assign(1, p.caches.pop_slow(cache, kClass));
+  EXPECT_EQ(cache.classes[kClass].count, 59u);
+  EXPECT_EQ(slab->carved, 60u);
+  while (void* block = cache.pop(kClass)) out.push_back(block);
+  for (void* block : out) push(p, cache, block);
+  p.caches.exit(cache);
+}
+
 TEST(ThreadCache, AFullClassGivesHalfBack) {
   Parts p(1, kNoFlush);
   Cache cache;
