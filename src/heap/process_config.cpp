@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "heap/options.hpp"
+#include "heap/secure.hpp"
 #include "platform/platform.hpp"
 
 namespace rulloc::heap {
@@ -44,6 +45,9 @@ ProcessHeapConfig process_heap_config() noexcept {
   config.caches.bytes_per_class =
       static_cast<std::size_t>(option(Option::kThreadCacheBytes));
   config.caches.first_refill = 16;
+  // Secure mode shuffles each carved batch (random_order.hpp): batches of a
+  // page would leave a big class's blocks one or two to shuffle.
+  if constexpr (kSecure) config.caches.carve_bytes = SIZE_MAX;
   config.caches.flush_every = 1024;
   config.purger.delay_ms = static_cast<long>(option(Option::kPurgeDelayMs));
   config.purger.thread_allowed = option(Option::kPurgeThread) != 0;
