@@ -24,6 +24,7 @@
 #include <cstring>
 
 #include "base/json.hpp"
+#include "base/spool.hpp"
 #include "base/text.hpp"
 #include "core/laned_engine.hpp"
 #include "core/page_map.hpp"
@@ -45,11 +46,6 @@ bool check_at_exit = false;
 int dump_signal = 0;
 // One dump at a time (a signal may come while one is written).
 std::atomic<bool> dumping{false};
-
-void to_descriptor(void* context, const char* text,
-                   std::size_t length) noexcept {
-  platform::write_to(*static_cast<const int*>(context), text, length);
-}
 
 void to_report(void*, const char* text, std::size_t length) noexcept {
   platform::write_report(text, length);
@@ -267,8 +263,12 @@ void dump_to(base::Text& out, bool try_only) noexcept {
 void dump_on_signal() noexcept {
   // The map first: once the dump's last line is out, both are written.
   write_map_file(true);
-  base::Text out(to_report, nullptr);
-  dump_to(out, true);
+  base::Spool spool;
+  {
+    base::Text out(base::Spool::sink, &spool);
+    dump_to(out, true);
+  }
+  spool.write_report();
 }
 
 // --- JSON ------------------------------------------------------------------
@@ -451,9 +451,14 @@ int check(char* error, std::size_t size) noexcept {
   return check_into(error, size, unchecked_caches) ? 0 : 1;
 }
 
+// Drawn in memory first: the write comes after every lock is released.
 void dump(int descriptor) noexcept {
-  base::Text out(to_descriptor, &descriptor);
-  dump_to(out, false);
+  base::Spool spool;
+  {
+    base::Text out(base::Spool::sink, &spool);
+    dump_to(out, false);
+  }
+  spool.write_to(descriptor);
 }
 
 std::size_t stats_json(char* buffer, std::size_t size) noexcept {

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/json.hpp"
+#include "base/spool.hpp"
 #include "base/text.hpp"
 #include "core/laned_engine.hpp"
 #include "heap/class_pool.hpp"
@@ -172,11 +173,6 @@ bool file_name(char* out, std::size_t size, unsigned number) noexcept {
   return name.length < size;
 }
 
-void to_descriptor(void* context, const char* text,
-                   std::size_t length) noexcept {
-  platform::write_to(*static_cast<const int*>(context), text, length);
-}
-
 }  // namespace
 
 void write_map_json(base::Text& out, bool try_only) noexcept {
@@ -261,10 +257,13 @@ void write_map_file(bool try_only) noexcept {
     say(name);
     say("\n");
   } else {
+    // Drawn in memory first: the write comes after every lock is released.
+    base::Spool spool;
     {
-      base::Text out(to_descriptor, &descriptor);
+      base::Text out(base::Spool::sink, &spool);
       write_map_json(out, try_only);
     }
+    spool.write_to(descriptor);
     platform::close_file(descriptor);
   }
   writing.store(false, std::memory_order_release);

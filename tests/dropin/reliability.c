@@ -24,17 +24,25 @@
  *   foreign-mmap    free of a page-aligned pointer from mmap whose page
  *                   before is unmapped: reported, no segfault (dies)
  *   link-smash      the free-list links of a freed 40 KiB engine block
- *                   overwritten, then malloc: reported (dies) */
+ *                   overwritten, then malloc: reported (dies)
+ *   dump-blocked    rulloc_dump() into a pipe that no one reads stops in
+ *                   its write; meanwhile this thread allocates blocks of
+ *                   the same engine bucket and slabs (RULLOC_LANES=1)
+ *                   without waiting; the dumping thread, cancelled in the
+ *                   write, leaves no lock held: the next dump and a heap
+ *                   check work */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -274,6 +282,65 @@ static int run_link_smash(void) {
   return 1;
 }
 
+static int dump_pipe[2];
+
+static void* lookup(const char* name) {
+  void* symbol = dlsym(RTLD_DEFAULT, name);
+  REQUIRE(symbol != NULL);
+  return symbol;
+}
+
+static void* dump_into_pipe(void* unused) {
+  (void)unused;
+  void (*dump)(int);
+  *(void**)(&dump) = lookup("rulloc_dump");
+  dump(dump_pipe[1]);
+  return NULL;
+}
+
+static int run_dump_blocked(void) {
+  /* Engine blocks, every other one free: the bucket's drawing alone is
+   * many times the pipe's one page. */
+  enum { kBlocks = 400 };
+  static void* blocks[kBlocks];
+  for (int i = 0; i < kBlocks; ++i) blocks[i] = escape(malloc(40 * 1024));
+  for (int i = 0; i < kBlocks; i += 2) free(blocks[i]);
+  REQUIRE(pipe(dump_pipe) == 0);
+  const int room = fcntl(dump_pipe[1], F_SETPIPE_SZ, 4096);
+  REQUIRE(room > 0);
+  pthread_t dumper;
+  REQUIRE(pthread_create(&dumper, NULL, dump_into_pipe, NULL) == 0);
+  int queued = 0;
+  for (int waited_ms = 0; queued < room; ++waited_ms) {
+    REQUIRE(waited_ms < 10 * 1000);
+    usleep(1000);
+    REQUIRE(ioctl(dump_pipe[0], FIONREAD, &queued) == 0);
+  }
+  usleep(100 * 1000); /* the dumper waits in its write by now */
+  for (int i = 0; i < 100; ++i) {
+    free(escape(malloc(40 * 1024)));
+    free(escape(malloc(64)));
+  }
+  REQUIRE(pthread_cancel(dumper) == 0);
+  void* result = NULL;
+  REQUIRE(pthread_join(dumper, &result) == 0);
+  REQUIRE(result == PTHREAD_CANCELED);
+  void (*dump)(int);
+  *(void**)(&dump) = lookup("rulloc_dump");
+  int (*check)(char*, size_t);
+  *(void**)(&check) = lookup("rulloc_check");
+  const int devnull = open("/dev/null", O_WRONLY);
+  REQUIRE(devnull >= 0);
+  dump(devnull);
+  close(devnull);
+  char error[256];
+  REQUIRE(check(error, sizeof(error)) == 0);
+  for (int i = 1; i < kBlocks; i += 2) free(blocks[i]);
+  printf("dump-blocked: %d bytes in the pipe, allocations went on\n",
+         queued);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   REQUIRE(argc >= 2);
   require_rulloc();
@@ -293,6 +360,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "usable-freed") == 0) return run_usable_freed();
   if (strcmp(mode, "foreign-mmap") == 0) return run_foreign_mmap();
   if (strcmp(mode, "link-smash") == 0) return run_link_smash();
+  if (strcmp(mode, "dump-blocked") == 0) return run_dump_blocked();
   fprintf(stderr, "unknown mode %s\n", mode);
   return 2;
 }

@@ -57,6 +57,9 @@ reliability_test(big-freed-at-once big-freed ENV RULLOC_PURGE_DELAY_MS=0)
 # 5. A small program stays single-threaded; an option keeps any so.
 reliability_test(single single)
 reliability_test(no-thread no-thread ENV RULLOC_PURGE_THREAD=0)
+# 6. A dump whose reader stops reading holds no lock, and a thread cancelled
+# in its write leaves none held.
+reliability_test(dump-blocked dump-blocked ENV RULLOC_LANES=1)
 
 # expect_report(NAME STATUS LINE ARGS... [ENV VAR=VALUE...]): the program,
 # on both libraries, must exit with STATUS and print LINE on stderr.
