@@ -209,6 +209,7 @@ std::uintptr_t random_secret() noexcept {
     if (show_stats || verbose || inspecting) platform::keep_report_output();
     free_block_secret = random_secret();
     free_list_secret = random_secret();
+    slab_link_limit = kSlabBytes - platform::page_size() - sizeof(FreeBlock);
     build_parts(config);
     state.store(BuildState::kReady, std::memory_order_release);
     // Only now: registering may itself call malloc.

@@ -165,11 +165,28 @@ inline void set_free_tail(Slab* slab, const FreeBlock* block) noexcept {
 // Free-list links. In secure mode a link is stored XORed with a secret and
 // its own address, so an overflow or a write after free cannot plant a
 // chosen pointer, and a link is checked before it is followed: it must
-// lead to a block start in a slab. The secret is one per process, kept in
-// a line that nothing writes (a key in each segment's header shared its
-// line with slab state that other threads write).
+// lead to a 16-byte boundary of a slab, below its guard page, so reading
+// the block it names is safe. Whether that block is a free block is its
+// canary's to say (check_untouched), and every write through a followed
+// link comes after that check: a pop's, or the walks of the slow paths.
+// The secret is one per process, kept in a line that nothing writes (a key
+// in each segment's header shared its line with slab state that other
+// threads write).
 inline std::uintptr_t link_mask(const FreeBlock* block) noexcept {
   return free_list_secret ^ reinterpret_cast<std::uintptr_t>(block);
+}
+
+// Secure mode: the last offset in a slab at which a followed link may
+// land, its two words below the guard page. Set with the secrets, once the
+// page size is known; until then (private test instances) 4 KiB pages.
+inline std::uintptr_t slab_link_limit = kSlabBytes - 4096 - sizeof(FreeBlock);
+
+// Secure mode: a free block whose canary changed was written after free
+// (or is no free block: a corrupted link led to it).
+inline void check_untouched(const FreeBlock* block) noexcept {
+  if (!looks_free(block)) [[unlikely]] {
+    base::report_misuse("malloc", block, "free block written after free");
+  }
 }
 
 [[gnu::always_inline]] inline FreeBlock* next_of(
@@ -180,8 +197,9 @@ inline std::uintptr_t link_mask(const FreeBlock* block) noexcept {
     const std::uintptr_t next = block->link ^ link_mask(block);
     auto* pointer = reinterpret_cast<FreeBlock*>(next);
     if (pointer != nullptr) {
-      const SlabShape* shape = shape_of(pointer);
-      if (shape == nullptr || !is_block_start(*shape, pointer)) [[unlikely]] {
+      const std::uintptr_t offset = next & (kSlabBytes - 1);
+      if (!in_segment(pointer) || (offset & 15) != 0 ||
+          offset > slab_link_limit) [[unlikely]] {
         base::report_misuse("malloc", block,
                             "free list corrupted (written after free?)");
       }

@@ -51,13 +51,6 @@ struct Outbox {
 
 enum class CacheState : unsigned char { kUnused, kActive, kGone };
 
-// Secure mode: a free block whose canary changed was written after free.
-inline void check_untouched(const FreeBlock* block) noexcept {
-  if (!looks_free(block)) [[unlikely]] {
-    base::report_misuse("malloc", block, "free block written after free");
-  }
-}
-
 // One thread's cache: plain data, all zero until it is set up, so the
 // process heap keeps one copy per thread (platform/per_thread.hpp: no
 // constructor, no destructor registration, which could call malloc; ready

@@ -6,7 +6,10 @@
 //   link-smash   a link overwritten after free stops the program with
 //                "rulloc: malloc(<block>): free list corrupted ...";
 //   canary-smash a free block written after free stops the program with
-//                "rulloc: malloc(<block>): free block written after free".
+//                "rulloc: malloc(<block>): free block written after free";
+//   link-flip    one bit of a link flipped after free (it then leads 16
+//                bytes into the next block, inside the slab): the program
+//                stops with a report before that address is handed out.
 // Exit status 0: the protection works. 3, after "CASE: not caught: ...":
 // the protection is missing and nothing else went wrong (what librulloc.so
 // must give, so a test on it shows each case can fail, and for that reason
@@ -207,6 +210,48 @@ void smash(const char* name, std::size_t word, const char* problem) {
   CHECK(has_line(child.output, report));
 }
 
+// a's link leads to b; bit 4 of it flipped leads 16 bytes into b, a place
+// a link check that only asks "inside a slab?" lets through: the canary
+// check must stop the program before malloc hands that place out.
+void link_flip() {
+  const Outcome child = in_child([] {
+    auto* a = static_cast<std::uintptr_t*>(std::malloc(64));
+    auto* b = static_cast<std::uintptr_t*>(std::malloc(64));
+    sink = a;
+    sink = b;
+    std::free(b);
+    std::free(a);
+    const std::uintptr_t inside = addr(b) ^ 16;
+    std::printf("flipped %p, leading to %p\n", static_cast<void*>(a),
+                reinterpret_cast<void*>(inside));
+    std::fflush(stdout);
+    auto* link = static_cast<volatile std::uintptr_t*>(a);
+    *link = *link ^ 16;
+    for (int i = 0; i < 4; ++i) {
+      if (addr(launder(std::malloc(64))) == inside) return kSurvived;
+    }
+    std::printf("the flipped link was never followed\n");
+    return kNoTarget;
+  });
+  if (WIFEXITED(child.status) && WEXITSTATUS(child.status) == kSurvived) {
+    not_caught(
+        "link-flip: not caught: malloc handed out a place inside a block");
+    return;
+  }
+  CHECK(died_by(child.status, SIGABRT));
+  const std::size_t at = child.output.find("flipped ");
+  REQUIRE(at != std::string::npos);
+  const std::string line =
+      child.output.substr(at, child.output.find('\n', at) - at);
+  const std::string a = line.substr(8, line.find(',') - 8);
+  const std::string inside = line.substr(line.rfind(' ') + 1);
+  std::printf("expecting a report naming %s or %s\n", a.c_str(),
+              inside.c_str());
+  CHECK(child.output.find("rulloc: malloc(" + a + "): ") != std::string::npos ||
+        child.output.find("rulloc: malloc(" + inside + "): ") !=
+            std::string::npos);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -221,6 +266,8 @@ int main(int argc, char** argv) {
     encoded();
   } else if (which == "link-smash") {
     smash("link-smash", 0, "free list corrupted (written after free?)");
+  } else if (which == "link-flip") {
+    link_flip();
   } else if (which == "canary-smash") {
     smash("canary-smash", 1, "free block written after free");
   } else {
