@@ -103,7 +103,7 @@ inline std::size_t slab_index(const void* pointer) noexcept {
 
 // Whether `pointer` lies in a segment (else it may be a block of the
 // engine, or foreign).
-[[gnu::always_inline]] inline bool in_segment(const void* pointer) noexcept {
+inline bool in_segment(const void* pointer) noexcept {
   const std::uintptr_t index =
       reinterpret_cast<std::uintptr_t>(pointer) >> kSegmentShift;
   if (index >= (std::uintptr_t{1} << (kAddressBits - kSegmentShift))) {
@@ -115,15 +115,13 @@ inline std::size_t slab_index(const void* pointer) noexcept {
 }
 
 // The shape of the slab holding `pointer`, which lies in a segment.
-[[gnu::always_inline]] inline const SlabShape& shape_in_segment(
-    const void* pointer) noexcept {
+inline const SlabShape& shape_in_segment(const void* pointer) noexcept {
   return segment_of(pointer)->shapes[slab_index(pointer)];
 }
 
 // The shape of the slab holding `pointer`, or nullptr when `pointer` lies
 // in no segment.
-[[gnu::always_inline]] inline const SlabShape* shape_of(
-    const void* pointer) noexcept {
+inline const SlabShape* shape_of(const void* pointer) noexcept {
   return in_segment(pointer) ? &shape_in_segment(pointer) : nullptr;
 }
 
@@ -154,8 +152,8 @@ inline void set_free_tail(Slab* slab, const FreeBlock* block) noexcept {
 
 // True when `pointer` is the start of a block of a slab of this shape (a
 // slab not in use has capacity 0, so nothing is).
-[[gnu::always_inline]] inline bool is_block_start(
-    const SlabShape& shape, const void* pointer) noexcept {
+inline bool is_block_start(const SlabShape& shape,
+                           const void* pointer) noexcept {
   const std::uint64_t offset =
       reinterpret_cast<std::uintptr_t>(pointer) & (kSlabBytes - 1);
   return offset * shape.multiple_test < shape.multiple_test &&
