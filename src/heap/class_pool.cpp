@@ -114,10 +114,10 @@ void take_list(Pool& pool, Slab* slab, std::size_t room, Chain& out) noexcept
   } else {
     n = room;
     // `last` is written: each block walked must be a free block.
-    if constexpr (kSecure) check_untouched(last);
+    check_untouched(last);
     for (std::size_t i = 1; i < n; ++i) {
       last = next_of(last);
-      if constexpr (kSecure) check_untouched(last);
+      check_untouched(last);
     }
     slab->free = next_of(last);
     set_next(last, nullptr);
@@ -170,7 +170,7 @@ std::size_t ClassPools::cut_runs(FreeBlock** head, BlockRun* runs,
   while (block != nullptr && n < most) {
     FreeBlock* const first = block;
     // Each run's tail is written: every block walked must be a free block.
-    if constexpr (kSecure) check_untouched(first);
+    check_untouched(first);
     const std::uintptr_t slab_bits =
         reinterpret_cast<std::uintptr_t>(first) >> kSlabShift;
     std::size_t count = 1;
@@ -179,7 +179,7 @@ std::size_t ClassPools::cut_runs(FreeBlock** head, BlockRun* runs,
     while ((reinterpret_cast<std::uintptr_t>(next = next_of(block)) >>
             kSlabShift) == slab_bits) {
       block = next;
-      if constexpr (kSecure) check_untouched(block);
+      check_untouched(block);
       ++count;
     }
     Segment* segment = segment_of(first);

@@ -43,11 +43,11 @@ FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
   FreeBlock* head = cached.head;
   if (head == nullptr || count == 0) return nullptr;
   FreeBlock* last = head;
-  if constexpr (kSecure) check_untouched(last);  // written below
+  check_untouched(last);  // written below
   std::uint32_t n = 1;
   for (FreeBlock* next; n < count && (next = next_of(last)) != nullptr;) {
     last = next;
-    if constexpr (kSecure) check_untouched(last);
+    check_untouched(last);
     ++n;
   }
   cached.head = next_of(last);
@@ -188,7 +188,7 @@ void* ThreadCaches::pop_slow(ThreadCache& cache,
     cached.head = next_of(block);
     --cached.count;
   }
-  if constexpr (kSecure) check_untouched(block);
+  check_untouched(block);
   block->canary = 0;
   event_done(cache);
   return block;

@@ -107,7 +107,7 @@ struct ThreadCache {
     // block another thread freed).
     __builtin_prefetch(next, 1);
     --cached.count;
-    if constexpr (kSecure) check_untouched(block);
+    check_untouched(block);
     block->canary = 0;
     --events_left;
     return block;

@@ -152,13 +152,25 @@ void random_order() {
   }
 }
 
-void encoded() {
+// Two 64-byte blocks, freed b first: a heads the free list, its link
+// leading to b.
+struct FreedPair {
+  std::uintptr_t* a;
+  std::uintptr_t* b;
+};
+
+FreedPair freed_pair() {
   auto* a = static_cast<std::uintptr_t*>(std::malloc(64));
   auto* b = static_cast<std::uintptr_t*>(std::malloc(64));
   sink = a;
   sink = b;
   std::free(b);
-  std::free(a);  // a's link now leads to b
+  std::free(a);
+  return {a, b};
+}
+
+void encoded() {
+  const auto [a, b] = freed_pair();
   const std::uintptr_t raw = *static_cast<volatile std::uintptr_t*>(a);
   std::printf("a %p, b %p, a's link word %#zx\n", static_cast<void*>(a),
               static_cast<void*>(b), static_cast<std::size_t>(raw));
@@ -176,12 +188,7 @@ void encoded() {
 // then, naming the block.
 void smash(const char* name, std::size_t word, const char* problem) {
   const Outcome child = in_child([word] {
-    auto* a = static_cast<std::uintptr_t*>(std::malloc(64));
-    auto* b = static_cast<std::uintptr_t*>(std::malloc(64));
-    sink = a;
-    sink = b;
-    std::free(b);
-    std::free(a);
+    std::uintptr_t* const a = freed_pair().a;
     std::printf("smashed %p\n", static_cast<void*>(a));
     std::fflush(stdout);
     // A write after free, as a dangling pointer would do.
@@ -215,12 +222,7 @@ void smash(const char* name, std::size_t word, const char* problem) {
 // check must stop the program before malloc hands that place out.
 void link_flip() {
   const Outcome child = in_child([] {
-    auto* a = static_cast<std::uintptr_t*>(std::malloc(64));
-    auto* b = static_cast<std::uintptr_t*>(std::malloc(64));
-    sink = a;
-    sink = b;
-    std::free(b);
-    std::free(a);
+    const auto [a, b] = freed_pair();
     const std::uintptr_t inside = addr(b) ^ 16;
     std::printf("flipped %p, leading to %p\n", static_cast<void*>(a),
                 reinterpret_cast<void*>(inside));
