@@ -80,22 +80,11 @@ void append(Chain& chain, FreeBlock* head, FreeBlock* tail,
   chain.count += count;
 }
 
-// Counts `n` more blocks of `slab` out; a slab left without room leaves
-// the pool's list.
-void hand_out(Pool& pool, Slab* slab, std::size_t n) noexcept
-    RULLOC_REQUIRES(pool.lock) {
-  if (slab->used == 0) --pool.empty;
-  slab->used = static_cast<std::uint16_t>(slab->used + n);
-  if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
-    unlist(pool, slab);
-  }
-}
-
 // Moves `slab`'s free list to the end of `out` as it is: whole when it
 // holds at most `room` blocks (its length and last block are known), else
-// its first `room` blocks, found by reading their links.
-void take_list(Pool& pool, Slab* slab, std::size_t room, Chain& out) noexcept
-    RULLOC_REQUIRES(pool.lock) {
+// its first `room` blocks, found by reading their links. Returns how many;
+// the caller, holding the pool's lock, hands them out.
+std::size_t take_list(Slab* slab, std::size_t room, Chain& out) noexcept {
   FreeBlock* first = slab->free;
   const std::size_t listed = std::size_t{slab->carved} - slab->used;
   base::debug_check(listed > 0, first,
@@ -123,10 +112,65 @@ void take_list(Pool& pool, Slab* slab, std::size_t room, Chain& out) noexcept
     set_next(last, nullptr);
   }
   append(out, first, last, n);
-  hand_out(pool, slab, n);
+  return n;
 }
 
 }  // namespace
+
+// Counts `n` more blocks of `slab` out; a slab left without room leaves
+// the pool's list.
+void ClassPools::hand_out(Pool& pool, Slab* slab, std::size_t n) noexcept {
+  if (slab->used == 0) count_empty(pool, false);
+  slab->used = static_cast<std::uint16_t>(slab->used + n);
+  if (slab->free == nullptr && slab->carved == slab_shape(slab).capacity) {
+    unlist(pool, slab);
+  }
+}
+
+void ClassPools::count_empty(Pool& pool, bool more) noexcept {
+  if (more) {
+    ++pool.empty;
+    kept_empty_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    --pool.empty;
+    kept_empty_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// A slab for `asking`: one with its pages from the segments, else one that
+// another pool kept empty, given back for it, else fresh pages.
+Slab* ClassPools::new_slab(std::size_t size_class, std::size_t lane,
+                           const Pool& asking) noexcept {
+  const bool kept = kept_empty() > 0;
+  Slab* slab = segments_.take_slab(size_class, lane, kept);
+  if (slab == nullptr && kept) {
+    lend_kept_slab(asking);
+    slab = segments_.take_slab(size_class, lane);
+  }
+  return slab;
+}
+
+// Gives one empty slab that a pool other than `asking` keeps back to the
+// segments; false when there is none or each such pool's lock is held. The
+// asking pool's lock is held: a lock only tried cannot wait in a cycle.
+bool ClassPools::lend_kept_slab(const Pool& asking) noexcept
+    RULLOC_NO_LOCK_ANALYSIS {
+  for (std::size_t lane = 0; lane < lanes_; ++lane) {
+    for (Pool& pool : pools_[lane]) {
+      if (&pool == &asking || !pool.lock.try_lock()) continue;
+      Slab* slab = pool.empty > 0 ? pool.with_room : nullptr;
+      while (slab != nullptr && slab->used != 0) slab = slab->next;
+      if (slab != nullptr) {
+        unlist(pool, slab);
+        count_empty(pool, false);
+        segments_.give_back_slab(slab);
+      }
+      pool.lock.unlock();
+      if (slab != nullptr) return true;
+    }
+  }
+  return false;
+}
 
 std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
                              std::size_t carve_most, std::size_t most,
@@ -136,7 +180,9 @@ std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
   Chain out;
   for (Slab* slab = pool.with_room; slab != nullptr && out.count < most;) {
     Slab* next = slab->next;  // taking its list may unlist the slab
-    if (slab->free != nullptr) take_list(pool, slab, most - out.count, out);
+    if (slab->free != nullptr) {
+      hand_out(pool, slab, take_list(slab, most - out.count, out));
+    }
     slab = next;
   }
   // Every listed slab's list is taken: the slabs left have uncarved room.
@@ -146,9 +192,10 @@ std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
     Slab* slab = pool.with_room;
     if (slab == nullptr) {
       // Its shape, lane included, is written under the segments' lock.
-      if ((slab = segments_.take_slab(size_class, lane)) == nullptr) break;
+      slab = new_slab(size_class, lane, pool);
+      if (slab == nullptr) break;
       list(pool, slab);
-      ++pool.empty;
+      count_empty(pool, true);
     }
     const std::size_t n =
         carve(slab, fresh - out.count, &out.head, pool.random_state);
@@ -210,7 +257,7 @@ void ClassPools::give_run(Pool& pool, const BlockRun& run) noexcept {
       segments_.give_back_slab(slab);
       return;
     }
-    ++pool.empty;
+    count_empty(pool, true);
   }
   if (!slab->listed) list(pool, slab);
 }
@@ -244,7 +291,7 @@ void ClassPools::trim() noexcept {
         Slab* next = slab->next;
         if (slab->used == 0) {
           unlist(pool, slab);
-          --pool.empty;
+          count_empty(pool, false);
           segments_.give_back_slab(slab);
         }
         slab = next;

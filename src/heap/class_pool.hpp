@@ -10,8 +10,13 @@
 //   lane 1, class 48 B:  slab
 //                          |
 //   slab: free -> block -> block -> block        carved: 812 of 1365
+//
+// An empty slab a pool keeps is lent to any pool that needs a new slab
+// when the segments have no free slab with its pages left: a class then
+// reuses the pages another class emptied instead of touching fresh ones.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -31,7 +36,8 @@ inline constexpr std::size_t kMaxLanes = 16;
 struct PoolsConfig {
   std::size_t lanes = 1;  // 1 to kMaxLanes
   // Empty slabs a pool keeps, so a loop that allocates and frees a batch
-  // does not take and give back a slab every time.
+  // does not take and give back a slab every time (until trim(), or until
+  // another pool needs them).
   std::size_t keep_empty = 1;
 };
 
@@ -102,6 +108,10 @@ class ClassPools {
   void give(FreeBlock* head) noexcept;
   // Gives the empty slabs each pool keeps back to the segments.
   void trim() noexcept;
+  // Empty slabs the pools keep, all together.
+  std::size_t kept_empty() const noexcept {
+    return kept_empty_.load(std::memory_order_relaxed);
+  }
 
   // Held across fork().
   void lock_all() noexcept;
@@ -130,10 +140,19 @@ class ClassPools {
                        std::size_t most) noexcept;
   void give_run(ClassPool& pool, const BlockRun& run) noexcept
       RULLOC_REQUIRES(pool.lock);
+  void hand_out(ClassPool& pool, Slab* slab, std::size_t n) noexcept
+      RULLOC_REQUIRES(pool.lock);
+  void count_empty(ClassPool& pool, bool more) noexcept
+      RULLOC_REQUIRES(pool.lock);
+  Slab* new_slab(std::size_t size_class, std::size_t lane,
+                 const ClassPool& asking) noexcept;
+  bool lend_kept_slab(const ClassPool& asking) noexcept;
 
   Segments& segments_;
   const std::size_t lanes_;
   const std::size_t keep_empty_;
+  // The sum of every pool's `empty`: whether any slab can be lent.
+  std::atomic<std::size_t> kept_empty_{0};
   ClassPool pools_[kMaxLanes][kClassCount];
 };
 

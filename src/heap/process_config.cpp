@@ -38,10 +38,11 @@ ProcessHeapConfig process_heap_config() noexcept {
   const std::size_t lanes = chosen != 0 ? chosen : cpus;
   config.lanes = lanes < kMaxLanes ? lanes : kMaxLanes;
   config.pools.lanes = config.lanes;
-  // An emptied slab goes back to the segments with its pages, where the
-  // next slab of any class is taken first: one kept per class and lane
-  // would hold memory a small heap needs elsewhere.
-  config.pools.keep_empty = 0;
+  // Each pool keeps one emptied slab: a thread that comes and goes, or a
+  // batch freed and allocated again, finds its class's blocks carved. Such
+  // a slab serves any class that would otherwise touch fresh pages, and
+  // purge rounds give it back (class_pool.hpp, purger.hpp).
+  config.pools.keep_empty = 1;
   config.caches.bytes_per_class =
       static_cast<std::size_t>(option(Option::kThreadCacheBytes));
   config.caches.first_refill = 16;
@@ -67,6 +68,7 @@ ProcessHeapConfig process_heap_config() noexcept {
   if (config.purger.delay_ms == 0) {
     config.engine.large_cache_bytes = 0;
     config.engine.keep_empty_regions = 0;
+    config.pools.keep_empty = 0;
     config.big_block_bucket = false;
   }
   return config;

@@ -32,6 +32,7 @@ bool Purger::run_round() noexcept {
   const std::uint32_t now = segments_.purge_epoch();
   if (now >= 2) segments_.purge_slabs_freed_before(now - 1);
   if (config_.trim_engine != nullptr) config_.trim_engine(config_.context);
+  if (config_.trim_pools != nullptr) config_.trim_pools(config_.context);
   freed_since_round_.store(0, std::memory_order_relaxed);
   rounds_.fetch_add(1, std::memory_order_release);
   round_busy_.store(false, std::memory_order_release);

@@ -1,12 +1,13 @@
 // Gives free memory back to the kernel after a delay. Every half delay (a
 // tick) a purge round gives back what stayed free since the tick before:
-// slabs given back, and per engine bucket its empty regions, or with its
-// free pages when nothing used the bucket (Engine::trim_unused, also while
-// other buckets are busy). Memory goes back between half a delay and a
-// delay after it was freed. The delay is the config's (in the process
-// heap, the option purge_delay_ms, default 1000); 0 purges free slabs and
-// unmaps empty regions at once; "off" keeps them until rulloc_trim().
-// Until purged, free slabs are reused without
+// slabs given back (the empty slabs the class pools keep go back to the
+// segments in each round, to be purged in a later one), and per engine
+// bucket its empty regions, or with its free pages when nothing used the
+// bucket (Engine::trim_unused, also while other buckets are busy). Memory
+// goes back between half a delay and a delay after it was freed. The delay
+// is the config's (in the process heap, the option purge_delay_ms, default
+// 1000); 0 purges free slabs and unmaps empty regions at once; "off" keeps
+// them until rulloc_trim(). Until purged, free slabs are reused without
 // page faults.
 //
 //   time -->  tick      tick      tick      tick
@@ -56,6 +57,9 @@ struct PurgerConfig {
   unsigned long long (*now_ms)() noexcept = nullptr;
   // Gives back what the engine's buckets left unused since the last round.
   void (*trim_engine)(void* context) noexcept = nullptr;
+  // Gives back the empty slabs the class pools keep (each round, before
+  // the slabs freed are purged a round later).
+  void (*trim_pools)(void* context) noexcept = nullptr;
   void* context = nullptr;
   // Starts the purger's thread, which calls loop(); false when it cannot.
   // nullptr: never.

@@ -110,8 +110,10 @@ std::size_t Segments::purge(Segment* segment, std::uint32_t before) noexcept {
   return purged;
 }
 
-Slab* Segments::take_slab(std::size_t size_class, std::size_t lane) noexcept {
+Slab* Segments::take_slab(std::size_t size_class, std::size_t lane,
+                          bool only_with_pages) noexcept {
   base::LockGuard guard(lock_);
+  if (only_with_pages && dirty_slabs_ == 0) return nullptr;
   // A slab whose pages are still there costs no page faults and no memory.
   Segment* segment = open_;
   if (dirty_slabs_ > 0) {

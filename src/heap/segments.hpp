@@ -53,8 +53,10 @@ class Segments {
   // A slab set up for `size_class`, in the pool of `lane`, with no block
   // carved yet; nullptr when the kernel gives no memory or max_segments
   // are mapped and full. Its whole shape is written here, under the lock,
-  // and cleared by give_back_slab().
-  Slab* take_slab(std::size_t size_class, std::size_t lane = 0) noexcept;
+  // and cleared by give_back_slab(). With `only_with_pages`, only a free
+  // slab that still has its pages (nullptr when none has).
+  Slab* take_slab(std::size_t size_class, std::size_t lane = 0,
+                  bool only_with_pages = false) noexcept;
   // Returns a slab with no block in use. Its pages are purged when more
   // than max_dirty_slabs free slabs would keep theirs.
   void give_back_slab(Slab* slab) noexcept;

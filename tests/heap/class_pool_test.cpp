@@ -114,6 +114,43 @@ TEST(ClassPools, LanesNeverShareASlab) {
   EXPECT_TRUE(p.pools.check(message.out)) << message.str();
 }
 
+// A slab one pool keeps empty serves another class (of any lane) before
+// fresh pages do, and only then: a free slab with its pages comes first.
+TEST(ClassPools, AKeptEmptySlabIsLentBeforeFreshPages) {
+  PrivatePools p({.lanes = 2, .keep_empty = 1});
+  heap::FreeBlock* chain = nullptr;
+  const std::size_t two = 2 * per_slab(kClass);
+  ASSERT_EQ(p.pools.take(0, kClass, two, &chain), two);
+  std::set<heap::Slab*> emptied;
+  for (heap::FreeBlock* b = chain; b != nullptr; b = heap::next_of(b)) {
+    emptied.insert(heap::slab_of(b));
+  }
+  ASSERT_EQ(emptied.size(), 2u);
+  p.pools.give(chain);  // one slab kept, one back with its pages
+  EXPECT_EQ(p.pools.kept_empty(), 1u);
+  EXPECT_EQ(p.segments.stats().dirty_slabs, 1u);
+
+  heap::FreeBlock* blocks[3] = {};
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(p.pools.take(1, kClass + 1 + i, 1, &blocks[i]), 1u);
+  }
+  // The free slab first, then the kept one, then fresh pages.
+  EXPECT_EQ(emptied.count(heap::slab_of(blocks[0])), 1u);
+  EXPECT_EQ(emptied.count(heap::slab_of(blocks[1])), 1u);
+  EXPECT_NE(heap::slab_of(blocks[1]), heap::slab_of(blocks[0]));
+  EXPECT_EQ(emptied.count(heap::slab_of(blocks[2])), 0u);
+  EXPECT_EQ(p.pools.kept_empty(), 0u);
+  EXPECT_EQ(slabs_in_use(p), 3u);
+  EXPECT_EQ(heap::shape_of(blocks[1])->size_class, kClass + 2);
+  EXPECT_EQ(heap::shape_of(blocks[1])->lane, 1u);
+  Message message;
+  EXPECT_TRUE(p.pools.check(message.out)) << message.str();
+  for (heap::FreeBlock* block : blocks) p.pools.give(block);
+  EXPECT_EQ(p.pools.kept_empty(), 3u);
+  p.pools.trim();
+  EXPECT_EQ(p.pools.kept_empty(), 0u);
+}
+
 TEST(ClassPools, TakeGivesWhatIsLeftWhenSegmentsRunOut) {
   PrivatePools p({.lanes = 1}, {.max_segments = 1});
   constexpr std::size_t kLargest = heap::kClassCount - 1;  // 2 per slab

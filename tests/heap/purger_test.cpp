@@ -1,14 +1,16 @@
 // The purger (heap/purger.hpp) on a test clock and private segments: which
 // slabs a round purges, when frees run rounds (the clock, not a sleep, says
-// when one is due), delays of 0 and "off", mallopt's change of the delay,
-// one round at a time (the try-flag), none after stop(), when its thread
-// is started, and threads freeing at once while the clock moves.
+// when one is due), the slabs pools keep given back, delays of 0 and
+// "off", mallopt's change of the delay, one round at a time (the
+// try-flag), none after stop(), when its thread is started, and threads
+// freeing at once while the clock moves.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "heap/class_pool.hpp"
 #include "heap/purger.hpp"
 #include "heap/segments.hpp"
 #include "heap/slab.hpp"
@@ -70,6 +72,32 @@ TEST(Purger, ARoundPurgesTheSlabsFreedBeforeTheLastTick) {
   EXPECT_EQ(segments.stats().dirty_slabs, 0u);
   EXPECT_EQ(purger.rounds(), 3u);
   EXPECT_EQ(calls.trims.load(), 3);  // the engine trimmed every round
+}
+
+// The pools a round's trim_pools trims (the hook's context is `Calls`).
+heap::ClassPools* pools_to_trim = nullptr;
+
+// A slab a pool keeps empty goes back in a round, with its pages; a later
+// round purges it like any slab given back.
+TEST(Purger, ARoundGivesBackTheSlabsPoolsKeepAndALaterOnePurgesThem) {
+  heap::testing::PrivatePools p({.lanes = 1, .keep_empty = 1});
+  Calls calls;
+  heap::PurgerConfig c = config(calls, 100);
+  pools_to_trim = &p.pools;
+  c.trim_pools = [](void*) noexcept { pools_to_trim->trim(); };
+  heap::Purger purger(p.segments, c);
+  heap::FreeBlock* block = nullptr;
+  ASSERT_EQ(p.pools.take(0, 3, 1, &block), 1u);
+  p.pools.give(block);
+  EXPECT_EQ(p.pools.kept_empty(), 1u);
+  EXPECT_EQ(p.segments.stats().slabs_in_use, 1u);
+  EXPECT_TRUE(purger.run_round());
+  EXPECT_EQ(p.pools.kept_empty(), 0u);
+  EXPECT_EQ(p.segments.stats().slabs_in_use, 0u);
+  EXPECT_EQ(p.segments.stats().dirty_slabs, 1u);
+  EXPECT_TRUE(purger.run_round());
+  EXPECT_TRUE(purger.run_round());
+  EXPECT_EQ(p.segments.stats().dirty_slabs, 0u);
 }
 
 // Moves the test clock on by `ms`, frees 100 bytes, and returns the rounds
