@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/single_threaded.h>
 #include <time.h>
@@ -27,7 +29,9 @@ std::size_t page_size() noexcept {
   static std::atomic<std::size_t> cached{0};
   std::size_t size = cached.load(std::memory_order_relaxed);
   if (size == 0) {
-    long value = sysconf(_SC_PAGESIZE);
+    // The kernel's word (auxv), not sysconf(): its code lies in pages of
+    // the C library that a small program would otherwise never touch.
+    const unsigned long value = getauxval(AT_PAGESZ);
     size = value > 0 ? static_cast<std::size_t>(value) : 4096;
     cached.store(size, std::memory_order_relaxed);
   }
@@ -166,7 +170,16 @@ long environment(const char* name, char* out, std::size_t size) noexcept {
 
 namespace {
 
+// The name of the thread start_thread() starts next, and whether it has
+// taken it. A thread names itself (prctl): naming another one writes a
+// file under /proc, through code of the C library that a small program
+// would otherwise never touch.
+std::atomic<const char*> next_thread_name{nullptr};
+std::atomic<bool> thread_named{false};
+
 void* run_thread(void* body) noexcept {
+  prctl(PR_SET_NAME, next_thread_name.load(std::memory_order_acquire), 0, 0, 0);
+  thread_named.store(true, std::memory_order_release);
   reinterpret_cast<void (*)()>(body)();
   return nullptr;  // not pthread_exit: it unwinds, through noexcept
 }
@@ -196,9 +209,16 @@ bool start_thread(void (*body)(), const char* name) noexcept {
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attributes, 64 * 1024);
   pthread_t thread;
+  thread_named.store(false, std::memory_order_relaxed);
+  next_thread_name.store(name, std::memory_order_release);
   const bool started = pthread_create(&thread, &attributes, run_thread,
                                       reinterpret_cast<void*>(body)) == 0;
-  if (started) pthread_setname_np(thread, name);
+  // Named when this returns, as pthread_setname_np would have it; the
+  // thread only calls prctl first, but a wait is bounded all the same.
+  for (int i = 0; started && i < 100000; ++i) {
+    if (thread_named.load(std::memory_order_acquire)) break;
+    sched_yield();
+  }
   pthread_attr_destroy(&attributes);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return started;
