@@ -38,22 +38,28 @@ ThreadCounters counted(const ThreadCache& cache, const Tally& now) noexcept {
           big.bytes + now.bytes - cache.published_small_bytes};
 }
 
-// Unlinks up to `count` blocks from the head of a class cache.
-FreeBlock* detach(ClassCache& cached, std::size_t count) noexcept {
-  FreeBlock* head = cached.head;
-  if (head == nullptr || count == 0) return nullptr;
-  FreeBlock* last = head;
+// Unlinks the blocks of a class cache after its first `keep`, the ones
+// freed longest ago: the blocks it keeps are the ones still in the CPU's
+// cache, and a batch freed in order leaves its slabs empty but the last.
+FreeBlock* detach_after(ClassCache& cached, std::uint32_t keep) noexcept {
+  FreeBlock* rest = cached.head;
+  if (keep == 0 || rest == nullptr) {
+    cached.head = nullptr;
+    cached.count = 0;
+    return rest;
+  }
+  FreeBlock* last = rest;
   check_untouched(last);  // written below
   std::uint32_t n = 1;
-  for (FreeBlock* next; n < count && (next = next_of(last)) != nullptr;) {
+  for (FreeBlock* next; n < keep && (next = next_of(last)) != nullptr;) {
     last = next;
     check_untouched(last);
     ++n;
   }
-  cached.head = next_of(last);
-  cached.count -= n;
+  rest = next_of(last);
   set_next(last, nullptr);
-  return head;
+  cached.count = n;
+  return rest;
 }
 
 // Counts from now on from `now`, the cache's tally.
@@ -91,10 +97,10 @@ std::uint8_t ThreadCaches::join_lane() noexcept {
 }
 
 void ThreadCaches::give_back(ThreadCache& cache, std::size_t size_class,
-                             std::size_t count) noexcept {
+                             std::size_t keep) noexcept {
   ClassCache& cached = cache.classes[size_class];
   const std::uint32_t before = cached.count;
-  FreeBlock* chain = detach(cached, count);
+  FreeBlock* chain = detach_after(cached, static_cast<std::uint32_t>(keep));
   cache.taken[size_class] -= before - cached.count;
   pools_.give(chain);
 }
@@ -213,7 +219,7 @@ void ThreadCaches::push_slow(ThreadCache& cache, std::size_t size_class,
   } else {
     ClassCache& cached = cache.classes[size_class];
     if (cached.count >= cached.limit) {
-      give_back(cache, size_class, cached.limit / 2);
+      give_back(cache, size_class, cached.limit - cached.limit / 2);
     }
     set_next(block, cached.head);
     cached.head = block;
@@ -246,7 +252,7 @@ void ThreadCaches::discard_counters(ThreadCache& cache) noexcept {
 
 void ThreadCaches::flush(ThreadCache& cache) noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
-    give_back(cache, c, cache.classes[c].count);
+    give_back(cache, c, 0);
     give_outbox(cache, c);
   }
 }

@@ -243,10 +243,10 @@ class ThreadCaches {
   void event_done(ThreadCache& cache) noexcept;
   std::size_t lane_slow(ThreadCache& cache) noexcept;
   std::uint8_t join_lane() noexcept;
-  // Gives up to `count` blocks of a class cache, or the whole outbox of a
-  // class, back to the pools.
+  // Gives the blocks of a class cache after the `keep` freed last, or the
+  // whole outbox of a class, back to the pools.
   void give_back(ThreadCache& cache, std::size_t size_class,
-                 std::size_t count) noexcept;
+                 std::size_t keep) noexcept;
   void give_outbox(ThreadCache& cache, std::size_t size_class) noexcept;
 
   ClassPools& pools_;

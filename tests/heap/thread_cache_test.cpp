@@ -1,12 +1,13 @@
 // Thread caches (heap/thread_cache.hpp) on private pools: refills that
-// start small and double up to half the limit, a full class giving half
-// back, the outbox for blocks of other lanes, counters flushed every
-// flush_every events, lanes chosen and limited, exit giving everything
-// back, and threads that free each other's blocks.
+// start small and double up to half the limit, a full class giving back
+// the half freed longest ago, the outbox for blocks of other lanes,
+// counters flushed every flush_every events, lanes chosen and limited,
+// exit giving everything back, and threads that free each other's blocks.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -146,6 +147,27 @@ TEST(ThreadCache, AFullClassGivesHalfBack) {
   EXPECT_TRUE(heap::ThreadCaches::check(cache, message.out)) << message.str();
   p.caches.exit(cache);
   EXPECT_EQ(cache.classes[kClass].count, 0u);
+}
+
+// What goes back is what was freed longest ago: the blocks kept are the
+// ones freed last (still in the CPU's cache), and a batch freed in order
+// leaves the slabs of its first blocks empty.
+TEST(ThreadCache, AFullClassKeepsTheBlocksFreedLast) {
+  Parts p(1, kNoFlush);
+  Cache cache;
+  std::vector<void*> out;
+  for (int i = 0; i < 100; ++i) out.push_back(pop(p, cache));
+  while (cache.classes[kClass].count > 0) out.push_back(pop(p, cache));
+  ASSERT_GE(out.size(), 65u);
+  for (std::size_t i = 0; i < 65; ++i) push(p, cache, out[i]);
+  std::set<void*> kept;
+  for (heap::FreeBlock* b = cache.classes[kClass].head; b != nullptr;
+       b = heap::next_of(b)) {
+    kept.insert(b);
+  }
+  EXPECT_EQ(kept, std::set<void*>(out.begin() + 32, out.begin() + 65));
+  for (std::size_t i = 65; i < out.size(); ++i) push(p, cache, out[i]);
+  p.caches.exit(cache);
 }
 
 TEST(ThreadCache, BlocksOfAnotherLaneWaitInTheOutbox) {
