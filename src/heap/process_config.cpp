@@ -46,9 +46,16 @@ ProcessHeapConfig process_heap_config() noexcept {
   config.caches.bytes_per_class =
       static_cast<std::size_t>(option(Option::kThreadCacheBytes));
   config.caches.first_refill = 16;
+  // A thread's first refill of a class: 16 small blocks, or 512 bytes'
+  // worth: with many threads, what each one takes of every class it uses
+  // adds up.
+  config.caches.first_refill_bytes = 512;
   // Secure mode shuffles each carved batch (random_order.hpp): batches of a
   // page would leave a big class's blocks one or two to shuffle.
-  if constexpr (kSecure) config.caches.carve_bytes = SIZE_MAX;
+  if constexpr (kSecure) {
+    config.caches.carve_bytes = SIZE_MAX;
+    config.caches.first_refill_bytes = SIZE_MAX;
+  }
   config.caches.flush_every = 1024;
   config.purger.delay_ms = static_cast<long>(option(Option::kPurgeDelayMs));
   config.purger.thread_allowed = option(Option::kPurgeThread) != 0;

@@ -78,6 +78,16 @@ std::uint32_t ThreadCaches::capacity(std::size_t size_class) const noexcept {
       blocks < 2 ? 2 : (blocks > 2048 ? 2048 : blocks));
 }
 
+std::uint32_t ThreadCaches::first_refill(std::size_t size_class,
+                                         std::uint32_t limit) const noexcept {
+  std::size_t blocks = config_.first_refill;
+  const std::size_t by_bytes =
+      config_.first_refill_bytes / class_size(size_class);
+  if (by_bytes < blocks) blocks = by_bytes < 1 ? 1 : by_bytes;
+  if (limit / 2 < blocks) blocks = limit / 2;
+  return static_cast<std::uint32_t>(blocks);
+}
+
 std::size_t ThreadCaches::carve_limit(std::size_t size_class) const noexcept {
   const std::size_t blocks = config_.carve_bytes / class_size(size_class);
   return blocks < 1 ? 1 : blocks;
@@ -125,8 +135,7 @@ bool ThreadCaches::ready(ThreadCache& cache) noexcept {
   for (std::size_t c = 0; c < kClassCount; ++c) {
     const std::uint32_t limit = capacity(c);
     cache.classes[c].limit = limit;
-    cache.refill[c] = static_cast<std::uint16_t>(
-        limit / 2 < config_.first_refill ? limit / 2 : config_.first_refill);
+    cache.refill[c] = static_cast<std::uint16_t>(first_refill(c, limit));
   }
   cache.events_budget = config_.flush_every > 0 ? config_.flush_every : 1;
   cache.events_left = cache.events_budget;

@@ -141,6 +141,9 @@ struct CacheConfig {
   // A thread's first refill of a class takes this many blocks (or half the
   // class's limit, when smaller).
   std::uint32_t first_refill = 16;
+  // ... and at most this many bytes' worth (at least one block): a thread
+  // that uses a few big blocks of many classes carves no more.
+  std::size_t first_refill_bytes = SIZE_MAX;
   // A refill carves fresh blocks (writing to their memory) up to this many
   // bytes' worth, at least one block: blocks carved and not yet used stay
   // resident in the cache, a page or two per class instead of up to half
@@ -238,6 +241,9 @@ class ThreadCaches {
 
  private:
   bool ready(ThreadCache& cache) noexcept;
+  // Blocks the first refill of the class takes.
+  std::uint32_t first_refill(std::size_t size_class,
+                             std::uint32_t limit) const noexcept;
   // Fresh blocks one refill of the class may carve.
   std::size_t carve_limit(std::size_t size_class) const noexcept;
   void event_done(ThreadCache& cache) noexcept;

@@ -138,13 +138,14 @@ def lanes_check(done, is_set):
 
 
 def thread_cache_check(done, is_set):
-    # 4096 blocks of 1000 bytes freed: the cache keeps 32 of them by
-    # default, 4 at 4K (and a few blocks of other classes either way).
+    # 4096 blocks of 1000 bytes freed: the cache holds 32 of them by
+    # default, 4 at 4K, and gives half back when full, so it ends with 17
+    # to 32 (3 to 4) of them (and a few blocks of other classes either way).
     cached_bytes = documents(done)[-1]["resident"]["thread_caches"]
     if is_set:
         check(cached_bytes <= 8 * 1024, f"4K a class: {cached_bytes}")
     else:
-        check(cached_bytes >= 24 * 1024, f"32K a class: {cached_bytes}")
+        check(cached_bytes >= 17 * 1024, f"32K a class: {cached_bytes}")
 
 
 def large_cache_check(done, is_set):

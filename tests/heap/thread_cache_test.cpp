@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "heap/class_pool.hpp"
@@ -93,6 +94,33 @@ TEST(ThreadCache, RefillsStartSmallAndDoubleUpToHalfTheLimit) {
     while (void* block = cache.pop(kClass)) out.push_back(block);
   }
   EXPECT_EQ(out.size(), 4u + 8 + 16 + 32 + 32);
+  for (void* block : out) push(p, cache, block);
+  p.caches.exit(cache);
+}
+
+// A first refill takes at most first_refill_bytes' worth (at least one
+// block): a thread with a few big blocks of many classes carves no more.
+TEST(ThreadCache, TheFirstRefillTakesAtMostFirstRefillBytes) {
+  Parts p(1, {.bytes_per_class = 32 * 1024,
+              .first_refill = 16,
+              .first_refill_bytes = 512,
+              .flush_every = 1u << 30});
+  Cache cache;
+  // 16 blocks of 16 bytes; 2 of 256 bytes; 1 of 1 KiB, then 2, then 4.
+  const std::pair<std::size_t, std::vector<std::uint32_t>> cases[] = {
+      {0, {16}}, {15, {2, 4}}, {23, {1, 2, 4}}};
+  std::vector<void*> out;
+  for (const auto& [size_class, refills] : cases) {
+    ASSERT_EQ(heap::class_size(15), 256u);
+    ASSERT_EQ(heap::class_size(23), 1024u);
+    for (std::uint32_t expected : refills) {
+      ASSERT_EQ(cache.pop(size_class), nullptr);
+      out.push_back(p.caches.pop_slow(cache, size_class));
+      EXPECT_EQ(cache.classes[size_class].count, expected - 1)
+          << "class " << heap::class_size(size_class) << " B";
+      while (void* block = cache.pop(size_class)) out.push_back(block);
+    }
+  }
   for (void* block : out) push(p, cache, block);
   p.caches.exit(cache);
 }
