@@ -150,26 +150,37 @@ Slab* ClassPools::new_slab(std::size_t size_class, std::size_t lane,
   return slab;
 }
 
+// Gives up to `most` of the empty slabs `pool` keeps back to the segments;
+// returns how many. The pool's lock is held.
+std::size_t ClassPools::give_back_empty(Pool& pool, std::size_t most) noexcept {
+  std::size_t given = 0;
+  for (Slab* slab = pool.with_room;
+       slab != nullptr && pool.empty > 0 && given < most;) {
+    Slab* next = slab->next;
+    if (slab->used == 0) {
+      unlist(pool, slab);
+      count_empty(pool, false);
+      segments_.give_back_slab(slab);
+      ++given;
+    }
+    slab = next;
+  }
+  return given;
+}
+
 // Gives one empty slab that a pool other than `asking` keeps back to the
-// segments; false when there is none or each such pool's lock is held. The
-// asking pool's lock is held: a lock only tried cannot wait in a cycle.
-bool ClassPools::lend_kept_slab(const Pool& asking) noexcept
+// segments, if a pool whose lock is free has one. The asking pool's lock is
+// held: a lock only tried cannot wait in a cycle.
+void ClassPools::lend_kept_slab(const Pool& asking) noexcept
     RULLOC_NO_LOCK_ANALYSIS {
   for (std::size_t lane = 0; lane < lanes_; ++lane) {
     for (Pool& pool : pools_[lane]) {
       if (&pool == &asking || !pool.lock.try_lock()) continue;
-      Slab* slab = pool.empty > 0 ? pool.with_room : nullptr;
-      while (slab != nullptr && slab->used != 0) slab = slab->next;
-      if (slab != nullptr) {
-        unlist(pool, slab);
-        count_empty(pool, false);
-        segments_.give_back_slab(slab);
-      }
+      const std::size_t given = give_back_empty(pool, 1);
       pool.lock.unlock();
-      if (slab != nullptr) return true;
+      if (given > 0) return;
     }
   }
-  return false;
 }
 
 std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
@@ -283,19 +294,11 @@ void ClassPools::give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
 }
 
 void ClassPools::trim() noexcept {
+  if (kept_empty() == 0) return;
   for (std::size_t lane = 0; lane < lanes_; ++lane) {
     for (Pool& pool : pools_[lane]) {
       base::LockGuard guard(pool.lock);
-      Slab* slab = pool.with_room;
-      while (slab != nullptr) {
-        Slab* next = slab->next;
-        if (slab->used == 0) {
-          unlist(pool, slab);
-          count_empty(pool, false);
-          segments_.give_back_slab(slab);
-        }
-        slab = next;
-      }
+      give_back_empty(pool, SIZE_MAX);
     }
   }
 }

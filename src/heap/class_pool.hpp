@@ -106,7 +106,8 @@ class ClassPools {
   // chain is cut into runs of one slab before any lock is taken; each run
   // joins its slab's free list in one step.
   void give(FreeBlock* head) noexcept;
-  // Gives the empty slabs each pool keeps back to the segments.
+  // Gives the empty slabs each pool keeps back to the segments (nothing to
+  // do, and no lock taken, when none is kept).
   void trim() noexcept;
   // Empty slabs the pools keep, all together.
   std::size_t kept_empty() const noexcept {
@@ -146,7 +147,9 @@ class ClassPools {
       RULLOC_REQUIRES(pool.lock);
   Slab* new_slab(std::size_t size_class, std::size_t lane,
                  const ClassPool& asking) noexcept;
-  bool lend_kept_slab(const ClassPool& asking) noexcept;
+  std::size_t give_back_empty(ClassPool& pool, std::size_t most) noexcept
+      RULLOC_REQUIRES(pool.lock);
+  void lend_kept_slab(const ClassPool& asking) noexcept;
 
   Segments& segments_;
   const std::size_t lanes_;

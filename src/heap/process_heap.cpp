@@ -164,9 +164,7 @@ void build_parts(const ProcessHeapConfig& config) noexcept {
   purger_config.trim_engine = [](void*) noexcept {
     engine_pointer->trim_unused();
   };
-  purger_config.trim_pools = [](void*) noexcept {
-    if (pools->kept_empty() > 0) pools->trim();
-  };
+  purger_config.trim_pools = [](void*) noexcept { pools->trim(); };
   purger_config.start_thread = start_purger_thread;
   purger_config.live_threads = [](void*) noexcept {
     return caches->live_threads();

@@ -109,10 +109,10 @@ TEST(ThreadCache, TheFirstRefillTakesAtMostFirstRefillBytes) {
   // 16 blocks of 16 bytes; 2 of 256 bytes; 1 of 1 KiB, then 2, then 4.
   const std::pair<std::size_t, std::vector<std::uint32_t>> cases[] = {
       {0, {16}}, {15, {2, 4}}, {23, {1, 2, 4}}};
+  ASSERT_EQ(heap::class_size(15), 256u);
+  ASSERT_EQ(heap::class_size(23), 1024u);
   std::vector<void*> out;
   for (const auto& [size_class, refills] : cases) {
-    ASSERT_EQ(heap::class_size(15), 256u);
-    ASSERT_EQ(heap::class_size(23), 1024u);
     for (std::uint32_t expected : refills) {
       ASSERT_EQ(cache.pop(size_class), nullptr);
       out.push_back(p.caches.pop_slow(cache, size_class));
