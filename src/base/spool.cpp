@@ -44,6 +44,25 @@ void Spool::write_to(int descriptor) const noexcept { send(&descriptor); }
 void Spool::write_report() const noexcept { send(nullptr); }
 
 void Spool::send(const int* descriptor) const noexcept {
+  struct Sending {
+    const Spool* spool;
+    const int* descriptor;
+  } sending{this, descriptor};
+  platform::run_cancellable(
+      [](void* context) {
+        const auto* s = static_cast<const Sending*>(context);
+        s->spool->put_all(s->descriptor);
+      },
+      [](void* context) {
+        const Spool* spool = static_cast<const Sending*>(context)->spool;
+        if (spool->data_ != nullptr) {
+          platform::unmap(spool->data_, spool->capacity_);
+        }
+      },
+      &sending);
+}
+
+void Spool::put_all(const int* descriptor) const noexcept {
   auto put = [descriptor](const char* text, std::size_t length) {
     if (descriptor != nullptr) {
       platform::write_to(*descriptor, text, length);

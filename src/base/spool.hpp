@@ -23,8 +23,8 @@ class Spool {
   // A Text sink (text.hpp) appending to the spool. When the OS gives no
   // more pages, what does not fit is dropped and write_to() says so.
   static void sink(void* spool, const char* text, std::size_t length) noexcept;
-  // Writes everything kept so far; a thread cancelled here leaves its pages
-  // mapped (no destructor runs), nothing else.
+  // Writes everything kept so far. A thread cancelled here unmaps the
+  // pages on its way out (no destructor runs in this library).
   void write_to(int descriptor) const noexcept;
   // The same to the report output (platform::write_report()).
   void write_report() const noexcept;
@@ -37,6 +37,7 @@ class Spool {
   bool grow(std::size_t needed) noexcept;
   // To `*descriptor`, or to the report output when it is nullptr.
   void send(const int* descriptor) const noexcept;
+  void put_all(const int* descriptor) const noexcept;
 
   char* data_ = nullptr;
   std::size_t length_ = 0;

@@ -268,6 +268,15 @@ void write_to(int descriptor, const char* text, std::size_t length) noexcept {
   write_all(descriptor, text, length);
 }
 
+// Without exceptions, pthread.h's handlers are a setjmp buffer that the
+// cancellation's unwinding jumps to as it passes this frame.
+void run_cancellable(void (*work)(void*), void (*on_cancel)(void*),
+                     void* context) noexcept {
+  pthread_cleanup_push(on_cancel, context);
+  work(context);
+  pthread_cleanup_pop(0);
+}
+
 bool resident_memory(std::size_t* resident, std::size_t* file_backed) noexcept {
   // "size resident shared text lib data dt", in pages; open, read and close
   // are async-signal-safe and allocate nothing.

@@ -166,6 +166,13 @@ void* loaded_library_symbol(const char* library, const char* name) noexcept;
 // descriptor on POSIX, a C runtime descriptor on Windows).
 void write_to(int descriptor, const char* text, std::size_t length) noexcept;
 
+// Calls `work(context)`; should the thread be cancelled in it (POSIX
+// cancellation, at a blocking write), calls `on_cancel(context)` on the way
+// out, which the destructors of a library built without exceptions would
+// not do. Windows has no cancellation: only `work`.
+void run_cancellable(void (*work)(void*), void (*on_cancel)(void*),
+                     void* context) noexcept;
+
 // The resident memory of the process as the OS counts it, in bytes: all of
 // it, and the part backed by files (program code, shared libraries). Linux
 // reads /proc/self/statm. False when the OS cannot tell (Windows: a stub).

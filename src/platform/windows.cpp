@@ -398,6 +398,11 @@ void write_to(int descriptor, const char* text, std::size_t length) noexcept {
   write_all(reinterpret_cast<HANDLE>(handle), text, length);
 }
 
+void run_cancellable(void (*work)(void*), void (*)(void*),
+                     void* context) noexcept {
+  work(context);
+}
+
 // Stubs: no /proc/self/statm nor mincore (the working set would need
 // psapi), and no POSIX signals to dump the heap on (rulloc_dump() is called
 // directly).

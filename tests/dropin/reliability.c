@@ -30,7 +30,9 @@
  *                   the same engine bucket and slabs (RULLOC_LANES=1)
  *                   without waiting; the dumping thread, cancelled in the
  *                   write, leaves no lock held: the next dump and a heap
- *                   check work */
+ *                   check work; nor the pages that held its text (no
+ *                   readable anonymous mapping starts with what reached
+ *                   the pipe) */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -298,6 +300,28 @@ static void* dump_into_pipe(void* unused) {
   return NULL;
 }
 
+/* Whether a readable anonymous private mapping starts with `text`. */
+static int mapping_starts_with(const char* text, size_t length) {
+  FILE* maps = fopen("/proc/self/maps", "r");
+  REQUIRE(maps != NULL);
+  char line[512];
+  int found = 0;
+  while (!found && fgets(line, sizeof(line), maps) != NULL) {
+    unsigned long start, end;
+    char perms[8];
+    int path_at = 0;
+    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms,
+               &path_at) != 3) {
+      continue;
+    }
+    const int anonymous = line[path_at] == '\n' || line[path_at] == '\0';
+    if (!anonymous || perms[0] != 'r' || perms[3] != 'p') continue;
+    found = end - start >= length && memcmp((void*)start, text, length) == 0;
+  }
+  fclose(maps);
+  return found;
+}
+
 static int run_dump_blocked(void) {
   /* Engine blocks, every other one free: the bucket's drawing alone is
    * many times the pipe's one page. */
@@ -325,6 +349,9 @@ static int run_dump_blocked(void) {
   void* result = NULL;
   REQUIRE(pthread_join(dumper, &result) == 0);
   REQUIRE(result == PTHREAD_CANCELED);
+  char start[64];
+  REQUIRE(read(dump_pipe[0], start, sizeof(start)) == (ssize_t)sizeof(start));
+  REQUIRE(!mapping_starts_with(start, sizeof(start)));
   void (*dump)(int);
   *(void**)(&dump) = lookup("rulloc_dump");
   int (*check)(char*, size_t);
@@ -336,8 +363,7 @@ static int run_dump_blocked(void) {
   char error[256];
   REQUIRE(check(error, sizeof(error)) == 0);
   for (int i = 1; i < kBlocks; i += 2) free(blocks[i]);
-  printf("dump-blocked: %d bytes in the pipe, allocations went on\n",
-         queued);
+  printf("dump-blocked: %d bytes in the pipe, allocations went on\n", queued);
   return 0;
 }
 
