@@ -117,6 +117,17 @@ std::size_t take_list(Slab* slab, std::size_t room, Chain& out) noexcept {
 
 }  // namespace
 
+ClassPools::ClassPools(Segments& segments, PoolsConfig config) noexcept
+    : segments_(segments),
+      lanes_(config.lanes < 1
+                 ? 1
+                 : (config.lanes > kMaxLanes ? kMaxLanes : config.lanes)),
+      keep_empty_(config.keep_empty) {
+  for (std::size_t lane = 0; lane < lanes_; ++lane) {
+    new (lane_storage_[lane]) LanePools();
+  }
+}
+
 // Counts `n` more blocks of `slab` out; a slab left without room leaves
 // the pool's list.
 void ClassPools::hand_out(Pool& pool, Slab* slab, std::size_t n) noexcept {
@@ -174,7 +185,7 @@ std::size_t ClassPools::give_back_empty(Pool& pool, std::size_t most) noexcept {
 void ClassPools::lend_kept_slab(const Pool& asking) noexcept
     RULLOC_NO_LOCK_ANALYSIS {
   for (std::size_t lane = 0; lane < lanes_; ++lane) {
-    for (Pool& pool : pools_[lane]) {
+    for (Pool& pool : pools_of(lane)) {
       if (&pool == &asking || !pool.lock.try_lock()) continue;
       const std::size_t given = give_back_empty(pool, 1);
       pool.lock.unlock();
@@ -186,7 +197,7 @@ void ClassPools::lend_kept_slab(const Pool& asking) noexcept
 std::size_t ClassPools::take(std::size_t lane, std::size_t size_class,
                              std::size_t carve_most, std::size_t most,
                              FreeBlock** head) noexcept {
-  Pool& pool = pools_[lane][size_class];
+  Pool& pool = pools_of(lane)[size_class];
   base::LockGuard guard(pool.lock);
   Chain out;
   for (Slab* slab = pool.with_room; slab != nullptr && out.count < most;) {
@@ -244,7 +255,7 @@ std::size_t ClassPools::cut_runs(FreeBlock** head, BlockRun* runs,
     const std::size_t index = slab_index(first);
     const SlabShape& shape = segment->shapes[index];
     runs[n++] = {first, block, count, &segment->slabs[index],
-                 &pools_[shape.lane][shape.size_class]};
+                 &pools_of(shape.lane)[shape.size_class]};
     block = next;
   }
   *head = block;
@@ -296,7 +307,7 @@ void ClassPools::give(FreeBlock* head) noexcept RULLOC_NO_LOCK_ANALYSIS {
 void ClassPools::trim() noexcept {
   if (kept_empty() == 0) return;
   for (std::size_t lane = 0; lane < lanes_; ++lane) {
-    for (Pool& pool : pools_[lane]) {
+    for (Pool& pool : pools_of(lane)) {
       base::LockGuard guard(pool.lock);
       give_back_empty(pool, SIZE_MAX);
     }
@@ -306,13 +317,13 @@ void ClassPools::trim() noexcept {
 // Every pool's lock, across fork(): a loop the analysis cannot follow.
 void ClassPools::lock_all() noexcept RULLOC_NO_LOCK_ANALYSIS {
   for (std::size_t lane = 0; lane < lanes_; ++lane) {
-    for (Pool& pool : pools_[lane]) pool.lock.lock();
+    for (Pool& pool : pools_of(lane)) pool.lock.lock();
   }
 }
 
 void ClassPools::unlock_all() noexcept RULLOC_NO_LOCK_ANALYSIS {
   for (std::size_t lane = lanes_; lane-- > 0;) {
-    for (std::size_t i = kClassCount; i-- > 0;) pools_[lane][i].lock.unlock();
+    for (std::size_t i = kClassCount; i-- > 0;) pools_of(lane)[i].lock.unlock();
   }
 }
 
@@ -403,7 +414,7 @@ bool slab_is_sound(const Slab* slab, SlabFigures* figures,
 SlabLook ClassPools::look_at_slab(const Slab* slab, const SlabShape& shape,
                                   bool try_only, SlabFigures* figures,
                                   base::Text* error) noexcept {
-  Pool& pool = pools_[shape.lane % lanes_][shape.size_class % kClassCount];
+  Pool& pool = pools_of(shape.lane % lanes_)[shape.size_class % kClassCount];
   if (try_only) {
     if (!pool.lock.try_lock(1000)) return SlabLook::kBusy;
   } else {
@@ -424,7 +435,7 @@ SlabLook ClassPools::look_at_slab(const Slab* slab, const SlabShape& shape,
 bool ClassPools::check(base::Text& error) noexcept {
   for (std::size_t lane = 0; lane < lanes_; ++lane) {
     for (std::size_t c = 0; c < kClassCount; ++c) {
-      Pool& pool = pools_[lane][c];
+      Pool& pool = pools_of(lane)[c];
       base::LockGuard guard(pool.lock);
       std::size_t empty = 0;
       const Slab* prev = nullptr;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "base/spin_lock.hpp"
 #include "base/text.hpp"
@@ -76,12 +77,7 @@ enum class SlabLook {
 
 class ClassPools {
  public:
-  constexpr ClassPools(Segments& segments, PoolsConfig config) noexcept
-      : segments_(segments),
-        lanes_(config.lanes < 1
-                   ? 1
-                   : (config.lanes > kMaxLanes ? kMaxLanes : config.lanes)),
-        keep_empty_(config.keep_empty) {}
+  ClassPools(Segments& segments, PoolsConfig config) noexcept;
   ClassPools(const ClassPools&) = delete;
   ClassPools& operator=(const ClassPools&) = delete;
 
@@ -156,7 +152,14 @@ class ClassPools {
   const std::size_t keep_empty_;
   // The sum of every pool's `empty`: whether any slab can be lent.
   std::atomic<std::size_t> kept_empty_{0};
-  ClassPool pools_[kMaxLanes][kClassCount];
+  // Storage for every lane, built only for the lanes in use: the pools of
+  // the others are never written, so their pages stay untouched (a heap of
+  // 2 lanes of 16 would otherwise make 39 KiB of zeros resident).
+  using LanePools = ClassPool[kClassCount];
+  LanePools& pools_of(std::size_t lane) noexcept {
+    return *std::launder(reinterpret_cast<LanePools*>(lane_storage_[lane]));
+  }
+  alignas(ClassPool) unsigned char lane_storage_[kMaxLanes][sizeof(LanePools)];
 };
 
 }  // namespace rulloc::heap

@@ -6,7 +6,10 @@
 // Built twice: as the plain heap, and as secure mode's (heap.secure.*).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 #include <vector>
@@ -44,6 +47,26 @@ TEST(ClassPools, LanesAreWithinOneAndTheMaximum) {
   EXPECT_EQ(many.pools.lanes(), heap::kMaxLanes);
   PrivatePools three({.lanes = 3});
   EXPECT_EQ(three.pools.lanes(), 3u);
+}
+
+TEST(ClassPools, PoolsOfLanesNotInUseAreNeverWritten) {
+  // The pools live at the object's end, a lane after another: those of
+  // lanes 2 and up are the last bytes, left as they were.
+  heap::testing::PrivateSegments segments;
+  alignas(
+      heap::ClassPools) static unsigned char storage[sizeof(heap::ClassPools)];
+  std::memset(storage, 0xA5, sizeof(storage));
+  auto* pools = new (storage) heap::ClassPools(segments, {.lanes = 2});
+  heap::FreeBlock* chain = nullptr;
+  ASSERT_EQ(pools->take(1, kClass, 3, &chain), 3u);
+  pools->give(chain);
+  pools->trim();
+  const std::size_t unused =
+      (heap::kMaxLanes - 2) * heap::kClassCount * sizeof(heap::ClassPool);
+  const unsigned char* tail = storage + sizeof(storage) - unused;
+  EXPECT_EQ(std::count(tail, tail + unused, 0xA5), std::ptrdiff_t(unused));
+  Message error;
+  EXPECT_TRUE(pools->check(error.out)) << error.str();
 }
 
 TEST(ClassPools, BatchesComeFromSlabsAndGoBackToThem) {
