@@ -259,17 +259,33 @@ Allocation Bucket::resize(BlockHeader* block, std::byte* pointer,
   return place(target, align);
 }
 
-BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
-  std::size_t length = determine_region_length(needed);
-  if (length == 0) return nullptr;
-  if (length < min_region_bytes_) {
-    length = base::align_up(min_region_bytes_, platform::page_size());
-  }
+namespace {
+
+void* map_or_release_retired(std::size_t length) noexcept {
   if (platform::faults::map_should_fail()) return nullptr;
   void* memory = platform::map(length);
   // Retired ranges still count against the address space (RLIMIT_AS).
   if (memory == nullptr && retired_regions::release_all()) {
     memory = platform::map(length);
+  }
+  return memory;
+}
+
+}  // namespace
+
+BlockHeader* Bucket::map_region(std::size_t needed) noexcept {
+  const std::size_t exact = determine_region_length(needed);
+  if (exact == 0) return nullptr;
+  std::size_t length = exact;
+  if (length < min_region_bytes_) {
+    length = base::align_up(min_region_bytes_, platform::page_size());
+  }
+  void* memory = map_or_release_retired(length);
+  // Under a limit on the address space (RLIMIT_AS), a region just for this
+  // block may fit where one of the usual length does not.
+  if (memory == nullptr && length > exact) {
+    length = exact;
+    memory = map_or_release_retired(length);
   }
   if (memory == nullptr) return nullptr;
   if (!page_map::add(memory, length)) {

@@ -32,7 +32,11 @@
  *                   write, leaves no lock held: the next dump and a heap
  *                   check work; nor the pages that held its text (no
  *                   readable anonymous mapping starts with what reached
- *                   the pipe) */
+ *                   the pipe)
+ *   address-limit   under RLIMIT_AS with 48 MiB of room: most of it is
+ *                   had in blocks of 1 MiB (a bucket's usual 64 MiB region
+ *                   does not fit, one just for the block does), then
+ *                   nullptr with ENOMEM; all freed, a block is had again */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -46,6 +50,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -367,6 +372,45 @@ static int run_dump_blocked(void) {
   return 0;
 }
 
+static size_t address_space_bytes(void) {
+  FILE* status = fopen("/proc/self/status", "r");
+  REQUIRE(status != NULL);
+  char line[256];
+  size_t kib = 0;
+  while (fgets(line, sizeof(line), status) != NULL) {
+    if (strncmp(line, "VmSize:", 7) == 0) kib = strtoul(line + 7, NULL, 10);
+  }
+  fclose(status);
+  REQUIRE(kib > 0);
+  return kib * 1024;
+}
+
+static int run_address_limit(void) {
+  enum { kMost = 64 };
+  const size_t room = 48 * MiB;
+  struct rlimit limit;
+  limit.rlim_cur = limit.rlim_max = address_space_bytes() + room;
+  REQUIRE(setrlimit(RLIMIT_AS, &limit) == 0);
+  static void* blocks[kMost];
+  int had = 0;
+  for (;;) {
+    errno = 0;
+    void* block = malloc(MiB);
+    if (block == NULL) {
+      REQUIRE(errno == ENOMEM);
+      break;
+    }
+    memset(block, 0x5A, MiB);
+    REQUIRE(had < kMost);
+    blocks[had++] = block;
+  }
+  REQUIRE(had >= 32);
+  for (int i = 0; i < had; ++i) free(blocks[i]);
+  free(touch(MiB));
+  printf("address-limit: %d blocks of 1 MiB in 48 MiB of room\n", had);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   REQUIRE(argc >= 2);
   require_rulloc();
@@ -387,6 +431,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "foreign-mmap") == 0) return run_foreign_mmap();
   if (strcmp(mode, "link-smash") == 0) return run_link_smash();
   if (strcmp(mode, "dump-blocked") == 0) return run_dump_blocked();
+  if (strcmp(mode, "address-limit") == 0) return run_address_limit();
   fprintf(stderr, "unknown mode %s\n", mode);
   return 2;
 }

@@ -60,6 +60,8 @@ reliability_test(no-thread no-thread ENV RULLOC_PURGE_THREAD=0)
 # 6. A dump whose reader stops reading holds no lock, and a thread cancelled
 # in its write leaves none held.
 reliability_test(dump-blocked dump-blocked ENV RULLOC_LANES=1)
+# 7. A limit on the address space leaves room for blocks of its size.
+reliability_test(address-limit address-limit)
 
 # expect_report(NAME STATUS LINE ARGS... [ENV VAR=VALUE...]): the program,
 # on both libraries, must exit with STATUS and print LINE on stderr.
