@@ -5,10 +5,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "platform/platform.hpp"
 #include "rulloc/rulloc.hpp"
 
 namespace {
@@ -54,6 +56,26 @@ std::size_t address_space_bytes() {
     if (bucket.regions != 0) _exit(15);
   }
   _exit(0);
+}
+
+// Room for a 4 MiB segment but not for the 4 MiB more that finding an
+// aligned address in a larger mapping takes.
+[[noreturn]] void map_aligned_in_tight_room() {
+  constexpr std::size_t kSegment = std::size_t{4} << 20;
+  rlimit limit{address_space_bytes() + kSegment + (kSegment / 2),
+               RLIM_INFINITY};
+  if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(10);
+  void* mapped = rulloc::platform::map_aligned(kSegment, kSegment);
+  if (mapped == nullptr) _exit(11);
+  if (reinterpret_cast<std::uintptr_t>(mapped) % kSegment != 0) _exit(12);
+  std::memset(mapped, 1, kSegment);
+  if (!rulloc::platform::unmap(mapped, kSegment)) _exit(13);
+  _exit(0);
+}
+
+TEST(RlimitAs, AnAlignedMappingNeedsRoomForItsLengthOnly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(map_aligned_in_tight_room(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST(RlimitAs, AllocationFailsCleanlyAndRecovers) {

@@ -44,10 +44,35 @@ void* map(std::size_t length) noexcept {
   return address == MAP_FAILED ? nullptr : address;
 }
 
+namespace {
+
+// Under a limit on the address space (RLIMIT_AS) with room for `length`
+// but not for the extra `alignment`: `length` alone, kept when the kernel
+// happens to align it, else tried at the aligned addresses on either side.
+void* map_aligned_tightly(std::size_t length, std::size_t alignment) noexcept {
+  auto* mapped = static_cast<char*>(map(length));
+  if (mapped == nullptr) return nullptr;
+  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
+  if (start % alignment == 0) return mapped;
+  munmap(mapped, length);
+  const std::uintptr_t below = start - start % alignment;
+  for (const std::uintptr_t at : {below, below + alignment}) {
+    void* placed =
+        mmap(reinterpret_cast<void*>(at), length, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (placed == reinterpret_cast<void*>(at)) return placed;
+    // Kernels before 4.17 take the flag for a hint and may map elsewhere.
+    if (placed != MAP_FAILED) munmap(placed, length);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void* map_aligned(std::size_t length, std::size_t alignment) noexcept {
   // mmap promises pages only: map more and unmap the ends.
   auto* mapped = static_cast<char*>(map(length + alignment));
-  if (mapped == nullptr) return nullptr;
+  if (mapped == nullptr) return map_aligned_tightly(length, alignment);
   const auto start = reinterpret_cast<std::uintptr_t>(mapped);
   const std::size_t head = (alignment - start % alignment) % alignment;
   if (head > 0) munmap(mapped, head);
