@@ -1,13 +1,20 @@
 // A lock for short critical sections (a bucket's first fit, split and
 // merge; a batch of blocks moved between a thread cache and a pool):
 // spinning a little is cheaper than sleeping in the kernel and being woken,
-// which std::mutex does as soon as two threads meet. After a while it
-// yields, so a preempted holder gets the CPU back. Held through LockGuard
-// (or UniqueLock, base/lock_guard.hpp), which Clang's thread-safety analysis
-// follows.
+// which std::mutex does as soon as two threads meet. After a while the
+// waiter sleeps until the holder's unlock wakes it: a holder preempted by
+// a waiter of higher priority (SCHED_FIFO) then gets its CPU back, where a
+// waiter that spins or yields keeps it from running (a yield passes the
+// CPU only to threads of its own priority or above). Held through
+// LockGuard (or UniqueLock, base/lock_guard.hpp), which Clang's
+// thread-safety analysis follows.
+//
+//   state: 0 free -> 1 held -> 2 held, someone may sleep on it
+//   unlock: 2 -> 0 wakes one sleeper
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include "base/lock_guard.hpp"
 #include "base/thread_safety.hpp"
@@ -27,27 +34,24 @@ inline void cpu_relax() noexcept {
 class RULLOC_CAPABILITY("spin lock") SpinLock {
  public:
   void lock() noexcept RULLOC_ACQUIRE() {
-    for (int spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
-      // Wait on a plain load: the cache line is not written until free.
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < 128) {
-          cpu_relax();
-        } else {
-          platform::yield();
-        }
-      }
+    if (take(kFree, kHeld)) [[likely]] {
+      return;
     }
+    lock_contended();
   }
   void unlock() noexcept RULLOC_RELEASE() {
-    locked_.store(false, std::memory_order_release);
+    if (state_.exchange(kFree, std::memory_order_release) == kSleepers)
+        [[unlikely]] {
+      platform::wake_one(state_);
+    }
   }
   // Takes the lock only if it is free now (spins at most `spins` times
-  // first, never yields): how a signal handler looks at what a lock guards,
-  // since the thread it interrupted may be the holder.
+  // first, never sleeps): how a signal handler looks at what a lock
+  // guards, since the thread it interrupted may be the holder.
   bool try_lock(int spins = 0) noexcept RULLOC_TRY_ACQUIRE(true) {
     for (;;) {
-      if (!locked_.load(std::memory_order_relaxed) &&
-          !locked_.exchange(true, std::memory_order_acquire)) {
+      if (state_.load(std::memory_order_relaxed) == kFree &&
+          take(kFree, kHeld)) {
         return true;
       }
       if (spins-- <= 0) return false;
@@ -56,7 +60,30 @@ class RULLOC_CAPABILITY("spin lock") SpinLock {
   }
 
  private:
-  std::atomic<bool> locked_{false};
+  static constexpr std::uint32_t kFree = 0;
+  static constexpr std::uint32_t kHeld = 1;
+  static constexpr std::uint32_t kSleepers = 2;
+
+  bool take(std::uint32_t from, std::uint32_t to) noexcept {
+    return state_.compare_exchange_strong(from, to, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  [[gnu::noinline]] void lock_contended() noexcept {
+    // Wait on a plain load: the cache line is not written until free.
+    for (int spins = 0; spins < 128; ++spins) {
+      cpu_relax();
+      if (state_.load(std::memory_order_relaxed) == kFree &&
+          take(kFree, kHeld)) {
+        return;
+      }
+    }
+    // Taken as kSleepers: this thread cannot know whether others sleep.
+    while (state_.exchange(kSleepers, std::memory_order_acquire) != kFree) {
+      platform::wait_while(state_, kSleepers);
+    }
+  }
+
+  std::atomic<std::uint32_t> state_{kFree};
 };
 
 }  // namespace rulloc::base

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/single_threaded.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,6 +175,21 @@ void sleep_ms(unsigned long ms) noexcept {
 }
 
 void yield() noexcept { sched_yield(); }
+
+// std::atomic<std::uint32_t> is the word itself (static_assert below).
+void wait_while(const std::atomic<std::uint32_t>& word,
+                std::uint32_t value) noexcept {
+  syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word),
+          FUTEX_WAIT_PRIVATE, value, nullptr, nullptr, 0);
+}
+
+void wake_one(std::atomic<std::uint32_t>& word) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
+          FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+              std::atomic<std::uint32_t>::is_always_lock_free);
 
 bool random_bytes(void* out, std::size_t length) noexcept {
   const ssize_t got = getrandom(out, length, GRND_NONBLOCK);

@@ -11,7 +11,9 @@
 // built, never from inside its own construction.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace rulloc::platform {
 
@@ -85,6 +87,14 @@ void sleep_ms(unsigned long ms) noexcept;
 // Gives the CPU to another thread that can run: a spinning thread's way to
 // let a preempted lock holder finish.
 void yield() noexcept;
+
+// Where a lock's waiters sleep: wait_while() blocks while `word` holds
+// `value` (it may return early; the caller looks again), wake_one() wakes
+// a thread waiting on `word`. Linux: a private futex. Windows: WaitOnAddress
+// (Windows 8 and later; where it is missing, a waiter yields instead).
+void wait_while(const std::atomic<std::uint32_t>& word,
+                std::uint32_t value) noexcept;
+void wake_one(std::atomic<std::uint32_t>& word) noexcept;
 
 // Fills `length` bytes from the OS's random source without blocking. False
 // when it gave fewer (too early in boot, or no such source): the caller

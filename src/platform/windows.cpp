@@ -221,6 +221,41 @@ void sleep_ms(unsigned long ms) noexcept {
 
 void yield() noexcept { SwitchToThread(); }
 
+namespace {
+
+using WaitOnAddressFunction = BOOL(WINAPI*)(volatile VOID*, PVOID, SIZE_T,
+                                            DWORD);
+using WakeByAddressFunction = VOID(WINAPI*)(PVOID);
+
+// From KernelBase (Windows 8 and later), looked up once; nullptr before.
+template <typename Function>
+Function synch_function(const char* name) noexcept {
+  HMODULE module = GetModuleHandleA("kernelbase.dll");
+  if (module == nullptr) return nullptr;
+  return reinterpret_cast<Function>(
+      reinterpret_cast<void*>(GetProcAddress(module, name)));
+}
+
+}  // namespace
+
+void wait_while(const std::atomic<std::uint32_t>& word,
+                std::uint32_t value) noexcept {
+  static const auto wait =
+      synch_function<WaitOnAddressFunction>("WaitOnAddress");
+  if (wait == nullptr) {
+    SwitchToThread();
+    return;
+  }
+  auto* address = const_cast<std::atomic<std::uint32_t>*>(&word);
+  wait(address, &value, sizeof(value), INFINITE);
+}
+
+void wake_one(std::atomic<std::uint32_t>& word) noexcept {
+  static const auto wake =
+      synch_function<WakeByAddressFunction>("WakeByAddressSingle");
+  if (wake != nullptr) wake(&word);
+}
+
 bool random_bytes(void* out, std::size_t length) noexcept {
   // The system's random source, imported from advapi32 (loaded with the
   // program: nothing is loaded or allocated on the first call, which may
