@@ -227,21 +227,31 @@ using WaitOnAddressFunction = BOOL(WINAPI*)(volatile VOID*, PVOID, SIZE_T,
                                             DWORD);
 using WakeByAddressFunction = VOID(WINAPI*)(PVOID);
 
-// From KernelBase (Windows 8 and later), looked up once; nullptr before.
+// A function of KernelBase (Windows 8 and later), or nullptr. Kept in a
+// plain atomic, not a function-local static: its guard could lock a
+// winpthreads mutex, whose first lock allocates, from inside malloc.
+// Threads that race to look it up find the same address.
 template <typename Function>
-Function synch_function(const char* name) noexcept {
-  HMODULE module = GetModuleHandleA("kernelbase.dll");
-  if (module == nullptr) return nullptr;
-  return reinterpret_cast<Function>(
-      reinterpret_cast<void*>(GetProcAddress(module, name)));
+Function synch_function(std::atomic<void*>& cached, const char* name) noexcept {
+  void* found = cached.load(std::memory_order_relaxed);
+  if (found == nullptr) {
+    HMODULE module = GetModuleHandleA("kernelbase.dll");
+    if (module == nullptr) return nullptr;
+    found = reinterpret_cast<void*>(GetProcAddress(module, name));
+    cached.store(found, std::memory_order_relaxed);
+  }
+  return reinterpret_cast<Function>(found);
 }
+
+std::atomic<void*> wait_on_address{nullptr};
+std::atomic<void*> wake_by_address{nullptr};
 
 }  // namespace
 
 void wait_while(const std::atomic<std::uint32_t>& word,
                 std::uint32_t value) noexcept {
-  static const auto wait =
-      synch_function<WaitOnAddressFunction>("WaitOnAddress");
+  const auto wait =
+      synch_function<WaitOnAddressFunction>(wait_on_address, "WaitOnAddress");
   if (wait == nullptr) {
     SwitchToThread();
     return;
@@ -251,8 +261,8 @@ void wait_while(const std::atomic<std::uint32_t>& word,
 }
 
 void wake_one(std::atomic<std::uint32_t>& word) noexcept {
-  static const auto wake =
-      synch_function<WakeByAddressFunction>("WakeByAddressSingle");
+  const auto wake = synch_function<WakeByAddressFunction>(
+      wake_by_address, "WakeByAddressSingle");
   if (wake != nullptr) wake(&word);
 }
 
