@@ -34,7 +34,7 @@ inline void cpu_relax() noexcept {
 class RULLOC_CAPABILITY("spin lock") SpinLock {
  public:
   void lock() noexcept RULLOC_ACQUIRE() {
-    if (take(kFree, kHeld)) [[likely]] {
+    if (take()) [[likely]] {
       return;
     }
     lock_contended();
@@ -50,10 +50,7 @@ class RULLOC_CAPABILITY("spin lock") SpinLock {
   // guards, since the thread it interrupted may be the holder.
   bool try_lock(int spins = 0) noexcept RULLOC_TRY_ACQUIRE(true) {
     for (;;) {
-      if (state_.load(std::memory_order_relaxed) == kFree &&
-          take(kFree, kHeld)) {
-        return true;
-      }
+      if (take_if_free()) return true;
       if (spins-- <= 0) return false;
       cpu_relax();
     }
@@ -64,18 +61,19 @@ class RULLOC_CAPABILITY("spin lock") SpinLock {
   static constexpr std::uint32_t kHeld = 1;
   static constexpr std::uint32_t kSleepers = 2;
 
-  bool take(std::uint32_t from, std::uint32_t to) noexcept {
-    return state_.compare_exchange_strong(from, to, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+  bool take() noexcept {
+    std::uint32_t expected = kFree;
+    return state_.compare_exchange_strong(
+        expected, kHeld, std::memory_order_acquire, std::memory_order_relaxed);
+  }
+  // Waits on a plain load: the cache line is not written until free.
+  bool take_if_free() noexcept {
+    return state_.load(std::memory_order_relaxed) == kFree && take();
   }
   [[gnu::noinline]] void lock_contended() noexcept {
-    // Wait on a plain load: the cache line is not written until free.
     for (int spins = 0; spins < 128; ++spins) {
       cpu_relax();
-      if (state_.load(std::memory_order_relaxed) == kFree &&
-          take(kFree, kHeld)) {
-        return;
-      }
+      if (take_if_free()) return;
     }
     // Taken as kSleepers: this thread cannot know whether others sleep.
     while (state_.exchange(kSleepers, std::memory_order_acquire) != kFree) {
